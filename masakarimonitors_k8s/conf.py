@@ -1,0 +1,352 @@
+# Copyright 2026 The masakari-monitors-k8s Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Options of the ``[k8s]`` group and their validation.
+
+This is the edge where oslo.config meets the monitor: options are declared
+here, read once at start-up, checked as a whole, and handed on as a frozen
+:class:`Settings` object. Nothing past this module reads ``CONF``, so the
+policy and the delivery code stay testable without a global configuration.
+"""
+
+import dataclasses
+import math
+
+from oslo_config import cfg
+
+from masakarimonitors_k8s.kube import selectors
+
+GROUP = 'k8s'
+
+k8s_group = cfg.OptGroup(
+    GROUP,
+    title='Kubernetes host monitor options',
+    help='Options of the ``k8s`` masakari-hostmonitor driver, which takes '
+         'compute host health from the Kubernetes API. Select it with '
+         '``[host] monitoring_driver = k8s``.')
+
+HOSTNAME_SOURCES = ('node-name', 'short-name', 'label', 'annotation')
+FENCING_MODES = ('taint', 'none')
+
+# Kubernetes' own marker for "this node is verified powered off" (GA 1.28,
+# KEP-2268 non-graceful node shutdown).
+OUT_OF_SERVICE_TAINT = 'node.kubernetes.io/out-of-service'
+
+connection_opts = [
+    cfg.StrOpt('kubeconfig',
+               help='Path of a kubeconfig file. When neither this nor '
+                    '``api_url`` is set, the in-cluster service account '
+                    'is used.'),
+    cfg.StrOpt('context',
+               help='Context to use from ``kubeconfig``; its current '
+                    'context when unset.'),
+    cfg.URIOpt('api_url', schemes=['https', 'http'],
+               help='URL of the Kubernetes API server, used with '
+                    '``ca_file`` and ``token_file`` instead of a '
+                    'kubeconfig.'),
+    cfg.StrOpt('ca_file',
+               help='CA bundle that signs the API server certificate '
+                    '(with ``api_url``).'),
+    cfg.StrOpt('token_file',
+               help='File holding the bearer token (with ``api_url``). It '
+                    'is re-read on every new connection, so rotated '
+                    'projected tokens keep working.'),
+    cfg.BoolOpt('insecure', default=False,
+                help='Skip TLS verification of the API server. For '
+                     'throwaway test clusters only; logged as a warning.'),
+    cfg.FloatOpt('connect_timeout', default=5.0, min=0.1,
+                 help='Seconds to wait for a TCP/TLS connection to the API '
+                      'server.'),
+    cfg.FloatOpt('read_timeout', default=30.0, min=0.1,
+                 help='Seconds to wait for an answer to a request. A watch '
+                      'waits ``watch_timeout`` plus this margin, so a '
+                      'black-holed API server is noticed instead of '
+                      'hanging the monitor.'),
+    cfg.IntOpt('watch_timeout', default=300, min=10,
+               help='Server-side timeout of a watch request in seconds '
+                    '(randomised up to twice this, as client-go does, so '
+                    'replicas do not reconnect in step).'),
+    cfg.IntOpt('list_page_size', default=500, min=1,
+               help='Nodes per page of the initial and recovery LIST.'),
+    cfg.FloatOpt('backoff_initial', default=0.8, min=0.01,
+                 help='First delay in seconds before re-listing or '
+                      're-watching after an error; doubles up to '
+                      '``backoff_max``, with jitter.'),
+    cfg.FloatOpt('backoff_max', default=30.0, min=0.01,
+                 help='Longest delay in seconds between attempts to reach '
+                      'the API server.'),
+]
+
+scope_opts = [
+    cfg.StrOpt('node_selector', default='',
+               help='Kubernetes label selector of the nodes to monitor, '
+                    'e.g. ``openstack-compute-node=enabled``. Empty means '
+                    'every node.'),
+    cfg.StrOpt('exclude_label',
+               default='masakari.openstack.org/exclude',
+               help='Nodes carrying this label with any value but '
+                    '``false`` are not monitored (maintenance, special '
+                    'hosts). Empty disables the exclusion.'),
+    cfg.StrOpt('hostname_source', default='node-name',
+               choices=HOSTNAME_SOURCES,
+               help='How a Node maps to a Masakari host name: the node '
+                    'name, the node name without its domain, or the value '
+                    'of the label or annotation named by '
+                    '``hostname_key``.'),
+    cfg.StrOpt('hostname_key',
+               help='Label or annotation key holding the Masakari host '
+                    'name (with ``hostname_source`` label or annotation).'),
+]
+
+policy_opts = [
+    cfg.StrOpt('fencing', default='taint', choices=FENCING_MODES,
+               help='Evidence that a failed host is really down, which '
+                    'alone allows ``host_status: NORMAL`` (the only status '
+                    'on which Masakari evacuates). ``taint``: the node '
+                    'carries the ``out_of_service_taint``, set by an admin '
+                    'or a remediation operator after power-off. ``none``: '
+                    'trust Kubernetes alone and report NORMAL as soon as '
+                    'the node is failed. UNSAFE: a partitioned but running '
+                    'host gets its VMs started twice; logged as a warning '
+                    'at start and on every notification. Without evidence '
+                    'a failed host is reported ``host_status: UNKNOWN``, '
+                    'which Masakari records but does not act on.'),
+    cfg.StrOpt('out_of_service_taint', default=OUT_OF_SERVICE_TAINT,
+               help='Taint key that is fencing evidence with ``fencing = '
+                    'taint``.'),
+    cfg.FloatOpt('confirmation_window', default=0.0, min=0.0,
+                 help='Seconds a node must stay unreachable before it is '
+                      'declared failed. Kubernetes already waits its '
+                      'node-monitor-grace-period (50 s) before Ready turns '
+                      'Unknown, so the default adds nothing.'),
+    cfg.FloatOpt('recovery_window', default=30.0, min=0.0,
+                 help='Seconds a failed node must stay Ready before it is '
+                      'declared recovered and ``STARTED`` is sent '
+                      '(hysteresis against flapping).'),
+    cfg.BoolOpt('not_ready_is_failure', default=False,
+                help='Treat ``Ready=False`` reported by a live kubelet '
+                     '(container runtime or network plugin down) as host '
+                     'failure. Off by default: the host, and its VMs, are '
+                     'still running.'),
+    cfg.BoolOpt('watch_leases', default=False,
+                help='Also watch the kubelets\' Leases in '
+                     '``lease_namespace`` and treat a lease older than '
+                     '``lease_stale_after`` as unreachable, before the '
+                     'node lifecycle controller does. Costs one watch '
+                     'event per node every 10 s.'),
+    cfg.StrOpt('lease_namespace', default='kube-node-lease',
+               help='Namespace of the kubelets\' node Leases.'),
+    cfg.FloatOpt('lease_stale_after', default=40.0, min=11.0,
+                 help='Seconds without a lease renewal (kubelets renew '
+                      'every 10 s) after which a node counts as '
+                      'unreachable, measured on the API server\'s clock.'),
+]
+
+delivery_opts = [
+    cfg.FloatOpt('notify_retry_initial', default=1.0, min=0.01,
+                 help='First delay in seconds before re-sending a '
+                      'notification that failed; doubles up to '
+                      '``notify_retry_max``. Notifications are retried '
+                      'until delivered or superseded, never dropped.'),
+    cfg.FloatOpt('notify_retry_max', default=60.0, min=0.01,
+                 help='Longest delay in seconds between delivery '
+                      'attempts.'),
+    cfg.FloatOpt('unknown_host_recheck', default=300.0, min=1.0,
+                 help='Seconds between attempts for a host that Masakari '
+                      'does not know (HTTP 400): it may be registered '
+                      'later.'),
+]
+
+ALL_OPTS = connection_opts + scope_opts + policy_opts + delivery_opts
+
+
+def register_opts(conf):
+    conf.register_group(k8s_group)
+    conf.register_opts(ALL_OPTS, group=k8s_group)
+
+
+def list_opts():
+    """The options of this driver, for oslo-config-generator."""
+    return [(k8s_group, ALL_OPTS)]
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message names the option and the value."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ConnectionSettings:
+    kubeconfig: str | None = None
+    context: str | None = None
+    api_url: str | None = None
+    ca_file: str | None = None
+    token_file: str | None = None
+    insecure: bool = False
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+
+@dataclasses.dataclass(frozen=True)
+class WatchSettings:
+    watch_timeout: int = 300
+    page_size: int = 500
+    backoff_initial: float = 0.8
+    backoff_max: float = 30.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ScopeSettings:
+    node_selector: str = ''
+    exclude_label: str = ''
+    hostname_source: str = 'node-name'
+    hostname_key: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicySettings:
+    fencing: str = 'taint'
+    out_of_service_taint: str = OUT_OF_SERVICE_TAINT
+    confirmation_window: float = 0.0
+    recovery_window: float = 30.0
+    not_ready_is_failure: bool = False
+    watch_leases: bool = False
+    lease_namespace: str = 'kube-node-lease'
+    lease_stale_after: float = 40.0
+
+
+@dataclasses.dataclass(frozen=True)
+class DeliverySettings:
+    retry_initial: float = 1.0
+    retry_max: float = 60.0
+    unknown_host_recheck: float = 300.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    connection: ConnectionSettings = ConnectionSettings()
+    watch: WatchSettings = WatchSettings()
+    scope: ScopeSettings = ScopeSettings()
+    policy: PolicySettings = PolicySettings()
+    delivery: DeliverySettings = DeliverySettings()
+
+
+def _read(group, name):
+    try:
+        return getattr(group, name)
+    except (cfg.ConfigFileValueError, ValueError) as exc:
+        raise ConfigError('[%s] %s: %s' % (GROUP, name, exc)) from exc
+
+
+def load_settings(conf):
+    """Read and check every ``[k8s]`` option.
+
+    Raises ConfigError on the first problem, naming the option and the
+    offending value.
+    """
+    group = conf[GROUP]
+    values = {opt.dest: _read(group, opt.dest) for opt in ALL_OPTS}
+    settings = Settings(
+        connection=ConnectionSettings(
+            kubeconfig=values['kubeconfig'], context=values['context'],
+            api_url=values['api_url'], ca_file=values['ca_file'],
+            token_file=values['token_file'], insecure=values['insecure'],
+            connect_timeout=values['connect_timeout'],
+            read_timeout=values['read_timeout']),
+        watch=WatchSettings(
+            watch_timeout=values['watch_timeout'],
+            page_size=values['list_page_size'],
+            backoff_initial=values['backoff_initial'],
+            backoff_max=values['backoff_max']),
+        scope=ScopeSettings(
+            node_selector=values['node_selector'] or '',
+            exclude_label=values['exclude_label'] or '',
+            hostname_source=values['hostname_source'],
+            hostname_key=values['hostname_key']),
+        policy=PolicySettings(
+            fencing=values['fencing'],
+            out_of_service_taint=values['out_of_service_taint'],
+            confirmation_window=values['confirmation_window'],
+            recovery_window=values['recovery_window'],
+            not_ready_is_failure=values['not_ready_is_failure'],
+            watch_leases=values['watch_leases'],
+            lease_namespace=values['lease_namespace'],
+            lease_stale_after=values['lease_stale_after']),
+        delivery=DeliverySettings(
+            retry_initial=values['notify_retry_initial'],
+            retry_max=values['notify_retry_max'],
+            unknown_host_recheck=values['unknown_host_recheck']),
+    )
+    check_settings(settings)
+    return settings
+
+
+def _fail(option, value, why):
+    raise ConfigError('[%s] %s = %r: %s' % (GROUP, option, value, why))
+
+
+def check_settings(settings):
+    """Cross-option checks that oslo.config's per-option types can't do."""
+    conn = settings.connection
+    if conn.api_url and conn.kubeconfig:
+        _fail('api_url', conn.api_url,
+              'set either api_url or kubeconfig, not both')
+    if conn.context and not conn.kubeconfig:
+        _fail('context', conn.context, 'needs [k8s] kubeconfig')
+    if conn.api_url and conn.api_url.startswith('https') and not (
+            conn.ca_file or conn.insecure):
+        _fail('ca_file', conn.ca_file,
+              'an https api_url needs a ca_file to verify the server '
+              '(or insecure = true for a throwaway cluster)')
+    for option in ('kubeconfig', 'ca_file', 'token_file'):
+        path = getattr(conn, option)
+        if path is not None and not path.strip():
+            _fail(option, path, 'is empty')
+    for option, value in (('connect_timeout', conn.connect_timeout),
+                          ('read_timeout', conn.read_timeout)):
+        if not math.isfinite(value):
+            _fail(option, value, 'must be a finite number of seconds')
+
+    watch = settings.watch
+    if watch.backoff_max < watch.backoff_initial:
+        _fail('backoff_max', watch.backoff_max,
+              'is shorter than backoff_initial (%s)' % watch.backoff_initial)
+
+    scope = settings.scope
+    try:
+        selectors.parse(scope.node_selector)
+    except selectors.SelectorError as exc:
+        _fail('node_selector', scope.node_selector, str(exc))
+    if scope.exclude_label and not selectors.is_valid_label_key(
+            scope.exclude_label):
+        _fail('exclude_label', scope.exclude_label,
+              'is not a valid label key')
+    if scope.hostname_source in ('label', 'annotation'):
+        if not scope.hostname_key:
+            _fail('hostname_key', scope.hostname_key,
+                  'is required with hostname_source = %s'
+                  % scope.hostname_source)
+        if not selectors.is_valid_label_key(scope.hostname_key):
+            _fail('hostname_key', scope.hostname_key,
+                  'is not a valid %s key' % scope.hostname_source)
+
+    policy = settings.policy
+    if not selectors.is_valid_label_key(policy.out_of_service_taint):
+        _fail('out_of_service_taint', policy.out_of_service_taint,
+              'is not a valid taint key')
+
+    delivery = settings.delivery
+    if delivery.retry_max < delivery.retry_initial:
+        _fail('notify_retry_max', delivery.retry_max,
+              'is shorter than notify_retry_initial (%s)'
+              % delivery.retry_initial)

@@ -1,0 +1,256 @@
+# Copyright 2026 The masakari-monitors-k8s Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The ``k8s`` driver of masakari-hostmonitor: wires the parts together.
+
+Entry point ``k8s`` in namespace ``hostmonitor.driver``; select it with
+``[host] monitoring_driver = k8s``. This module is the edge: it reads the
+global oslo ``CONF`` once, turns it into :class:`conf.Settings`, and builds
+
+    reflector(nodes) [+ reflector(leases)] --> decision thread
+        (node state -> policy) --> delivery queue --> masakari-api
+
+Each loop runs in its own OS thread. masakari-hostmonitor calls
+``monitor_hosts()`` from an eventlet green thread of oslo.service without
+monkey-patching sockets; blocking reads there would freeze the process, so
+none happen there: it only waits for ``stop()`` in short cooperative naps.
+"""
+
+import queue
+import threading
+
+from masakarimonitors.hostmonitor import driver as hostmonitor_driver
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from masakarimonitors_k8s.clock import SystemClock
+from masakarimonitors_k8s import conf as k8s_conf
+from masakarimonitors_k8s import engine as k8s_engine
+from masakarimonitors_k8s.kube import client as kube_client
+from masakarimonitors_k8s.kube import nodes as kube_nodes
+from masakarimonitors_k8s.kube import reflector as kube_reflector
+from masakarimonitors_k8s import notifier as k8s_notifier
+
+LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
+k8s_conf.register_opts(CONF)
+
+NODES_PATH = '/api/v1/nodes'
+# A watch that carries neither events nor bookmarks for this long is dead:
+# kube-apiserver sends a bookmark to each watcher about once a minute.
+WATCH_IDLE_MARGIN = 30.0
+BOOKMARK_PERIOD = 60.0
+
+
+class InboxSink:
+    """Reflector sink that posts to the decision thread's inbox."""
+
+    def __init__(self, inbox, kind):
+        self._inbox = inbox
+        self._kind = kind
+        self.posted = 0
+
+    def _put(self, what, data):
+        self.posted += 1
+        self._inbox.put((self._kind, what, data))
+
+    def replace(self, states):
+        self._put('replace', states)
+
+    def event(self, event_type, state):
+        self._put('event', (event_type, state))
+
+    def fresh(self, fresh):
+        self._put('fresh', fresh)
+
+
+class Monitor:
+    """All the running parts of one monitor, without oslo globals.
+
+    :param settings: conf.Settings.
+    :param kube: kube.client.KubeClient.
+    :param sender: object with ``send(notification) -> notifier.Result``.
+    :param clock: Clock.
+    """
+
+    def __init__(self, *, settings, kube, sender, clock=None):
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.kube = kube
+        self.stop_event = threading.Event()
+        self.inbox = queue.Queue()
+        translator = kube_nodes.NodeTranslator(
+            hostname_source=settings.scope.hostname_source,
+            hostname_key=settings.scope.hostname_key,
+            exclude_label=settings.scope.exclude_label,
+            out_of_service_taint=settings.policy.out_of_service_taint)
+        self.deliveries = k8s_notifier.DeliveryQueue(
+            sender=sender, clock=self.clock, settings=settings.delivery)
+        self.engine = k8s_engine.DecisionEngine(
+            translator=translator, settings=settings.policy,
+            outbox=self.deliveries.offer, server_clock=kube.server_clock)
+        idle_timeout = BOOKMARK_PERIOD + WATCH_IDLE_MARGIN
+        self.reflectors = [kube_reflector.Reflector(
+            name='nodes', client=kube, path=NODES_PATH,
+            params=kube_client.selector_params(settings.scope.node_selector),
+            transform=translator.translate,
+            sink=InboxSink(self.inbox, 'nodes'), settings=settings.watch,
+            idle_timeout=idle_timeout, clock=self.clock,
+            stop_event=self.stop_event)]
+        if settings.policy.watch_leases:
+            self.engine.lease_view_fresh = False
+            self.reflectors.append(kube_reflector.Reflector(
+                name='leases', client=kube,
+                path='/apis/coordination.k8s.io/v1/namespaces/%s/leases'
+                     % kube_client.quote(settings.policy.lease_namespace),
+                params={}, transform=kube_nodes.translate_lease,
+                sink=InboxSink(self.inbox, 'leases'),
+                settings=settings.watch, idle_timeout=idle_timeout,
+                clock=self.clock, stop_event=self.stop_event))
+        self.delivery_worker = k8s_notifier.DeliveryWorker(
+            self.deliveries, self.stop_event)
+        self._decision_thread = None
+        self.handled = 0   # inbox items fully processed
+
+    def idle(self):
+        """True when every posted observation has been decided upon."""
+        posted = sum(r.sink.posted for r in self.reflectors)
+        return posted == self.handled
+
+    # -- the decision thread -------------------------------------------
+    def handle(self, item):
+        kind, what, data = item
+        if kind == 'nodes':
+            if what == 'replace':
+                self.engine.replace_nodes(data)
+            elif what == 'event':
+                self.engine.node_event(*data)
+        elif kind == 'leases':
+            if what == 'replace':
+                self.engine.replace_leases(data)
+            elif what == 'event':
+                self.engine.lease_event(*data)
+            elif what == 'fresh':
+                self.engine.set_lease_view_fresh(data)
+
+    def decide_forever(self, max_wait=1.0):
+        while not self.stop_event.is_set():
+            deadline = self.engine.next_deadline()
+            timeout = max_wait
+            if deadline is not None:
+                timeout = max(0.0, min(max_wait,
+                                       deadline - self.clock.monotonic()))
+            try:
+                item = self.inbox.get(timeout=timeout)
+            except queue.Empty:
+                item = None
+            try:
+                if item is not None:
+                    self.handle(item)
+                self.engine.run_due()
+            except Exception:
+                LOG.exception('Unexpected error in the decision loop; '
+                              'continuing.')
+            finally:
+                if item is not None:
+                    self.handled += 1
+
+    # -- lifecycle -----------------------------------------------------
+    def start(self):
+        LOG.info('Kubernetes host monitor starting: API %s, node selector '
+                 '%r, fencing evidence %s.', self.kube.host,
+                 self.settings.scope.node_selector or '(all nodes)',
+                 self.settings.policy.fencing)
+        self.delivery_worker.start()
+        self._decision_thread = threading.Thread(
+            target=self.decide_forever, daemon=True, name='decisions')
+        self._decision_thread.start()
+        for reflector in self.reflectors:
+            reflector.start()
+
+    def stop(self, timeout=10.0):
+        self.stop_event.set()
+        self.kube.interrupt_streams()
+        for reflector in self.reflectors:
+            reflector.join(timeout)
+        if self._decision_thread is not None:
+            self._decision_thread.join(timeout)
+        self.delivery_worker.join(timeout)
+        pending = self.deliveries.pending()
+        if pending:
+            LOG.warning('Stopping with %d undelivered notification(s) (%s); '
+                        'the next monitor re-derives them from Kubernetes.',
+                        len(pending), ', '.join(sorted(pending)))
+        self.kube.close()
+
+    def is_alive(self):
+        return (self.delivery_worker.is_alive()
+                and all(r.is_alive() for r in self.reflectors))
+
+
+def build_monitor(conf=CONF, clock=None):
+    """Monitor from oslo configuration; ConfigError names a bad option."""
+    settings = k8s_conf.load_settings(conf)
+    clock = clock or SystemClock()
+    if settings.connection.insecure:
+        LOG.warning('[k8s] insecure = true: the API server certificate is '
+                    'NOT verified.')
+    try:
+        api_client = kube_client.build_api_client(settings.connection)
+    except Exception as exc:
+        raise k8s_conf.ConfigError(
+            'cannot configure the Kubernetes client ([k8s] kubeconfig=%r, '
+            'api_url=%r; in-cluster otherwise): %s'
+            % (settings.connection.kubeconfig, settings.connection.api_url,
+               exc)) from exc
+    kube = kube_client.KubeClient(
+        api_client, server_clock=kube_client.ServerClock(clock),
+        connect_timeout=settings.connection.connect_timeout,
+        read_timeout=settings.connection.read_timeout)
+    sender = k8s_notifier.MasakariSender(
+        k8s_notifier.instance_ha_from_conf(conf))
+    return Monitor(settings=settings, kube=kube, sender=sender, clock=clock)
+
+
+class KubernetesHostMonitor(hostmonitor_driver.DriverBase):
+    """masakari-hostmonitor driver ``k8s``."""
+
+    def __init__(self):
+        super().__init__()
+        try:
+            self.monitor = build_monitor(CONF)
+        except k8s_conf.ConfigError as exc:
+            # masakari-hostmonitor logs this and exits non-zero.
+            LOG.error('Configuration error: %s', exc)
+            raise
+        self._stopped = threading.Event()
+
+    def monitor_hosts(self):
+        self.monitor.start()
+        try:
+            self._wait_for_stop()
+        finally:
+            self.monitor.stop()
+
+    def _wait_for_stop(self):
+        # Cooperative naps: this runs in an eventlet green thread of
+        # oslo.service, where a blocking wait would stall signal handling.
+        import eventlet
+        while not self._stopped.is_set():
+            eventlet.sleep(0.2)
+
+    def stop(self):
+        LOG.info('Kubernetes host monitor stopping.')
+        self._stopped.set()
+        self.monitor.stop_event.set()

@@ -1,0 +1,241 @@
+# Copyright 2026 The masakari-monitors-k8s Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The decision engine: keeps node state and runs the policy over it.
+
+Position in the flow: reflectors feed it raw objects; it keeps the compact
+:class:`~masakarimonitors_k8s.kube.nodes.NodeState` per node, asks
+:mod:`~masakarimonitors_k8s.policy` for a verdict whenever a node changes or
+a window runs out, and hands each resulting notification to an ``outbox``
+(the delivery queue). It is single-threaded by design: the driver runs it
+in one decision thread that also owns the clock, so no lock is needed and
+tests drive it by calling methods directly.
+"""
+
+import dataclasses
+import heapq
+
+from oslo_log import log as logging
+
+from masakarimonitors_k8s import policy
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Notification:
+    """One notification for Masakari, tied to the node that caused it."""
+    hostname: str
+    node: str
+    intent: policy.Intent
+
+    @property
+    def event(self):
+        return self.intent.event.value
+
+    @property
+    def host_status(self):
+        return self.intent.host_status
+
+    def describe(self):
+        return ('%s host_status=%s for host %s (node %s): %s'
+                % (self.event, self.host_status, self.hostname, self.node,
+                   self.intent.reason))
+
+
+class Counters:
+    """Plain counters the engine keeps; observability reads them."""
+
+    def __init__(self):
+        self.malformed_objects = 0
+        self.unmapped_nodes = 0
+        self.verdicts = {}
+
+    def count_verdict(self, health):
+        self.verdicts[health] = self.verdicts.get(health, 0) + 1
+
+
+class DecisionEngine:
+    """Node state + policy -> notifications.
+
+    :param translator: kube.nodes.NodeTranslator.
+    :param settings: conf.PolicySettings.
+    :param outbox: callable taking a :class:`Notification`.
+    :param server_clock: object with ``now() -> policy.Instant`` (the API
+        server's wall time estimate plus our monotonic time).
+    """
+
+    def __init__(self, *, translator, settings, outbox, server_clock):
+        self._translator = translator
+        self._settings = settings
+        self._outbox = outbox
+        self._clock = server_clock
+        self._nodes = {}        # name -> NodeState
+        self._leases = {}       # name -> LeaseState
+        self._assessments = {}  # name -> policy.Assessment
+        self._deadlines = []    # heap of (monotonic, name)
+        self.lease_view_fresh = True
+        self.counters = Counters()
+        if settings.fencing == 'none':
+            LOG.warning(
+                'UNSAFE: [k8s] fencing = none. Failed hosts are reported '
+                'with host_status NORMAL on Kubernetes\' word alone, and '
+                'Masakari will evacuate VMs of hosts that may still run '
+                'them (network partition, kubelet crash).')
+
+    # -- state queries (observability, tests) --------------------------
+    def assessment(self, name):
+        return self._assessments.get(name)
+
+    def node(self, name):
+        return self._nodes.get(name)
+
+    def health_counts(self):
+        counts = {health: 0 for health in policy.Health}
+        for assessment in self._assessments.values():
+            counts[assessment.health] += 1
+        return counts
+
+    # -- inputs --------------------------------------------------------
+    # States come from kube.nodes (the reflectors translate each object as
+    # it is parsed); None stands for an object that could not be named.
+
+    def replace_nodes(self, states):
+        """A (re)list delivered the full set of nodes in scope."""
+        seen = set()
+        for state in states:
+            if state is not None:
+                seen.add(state.name)
+            self.node_event('ADDED', state)
+        for name in list(self._nodes):
+            if name not in seen:
+                self._forget(name, 'no longer listed')
+
+    def node_event(self, kind, state):
+        if state is None:
+            self.counters.malformed_objects += 1
+            LOG.warning('Ignoring a Node object without metadata.name.')
+            return
+        if kind == 'DELETED':
+            self._forget(state.name, 'deleted')
+            return
+        if state.problems:
+            self.counters.malformed_objects += 1
+            LOG.warning('Node %s (resourceVersion %s): %s', state.name,
+                        state.resource_version, '; '.join(state.problems))
+        if state.excluded:
+            if state.name in self._nodes:
+                self._forget(state.name, 'excluded by label')
+            return
+        if state.hostname is None:
+            self.counters.unmapped_nodes += 1
+            return
+        self._nodes[state.name] = state
+        self._evaluate(state.name)
+
+    def replace_leases(self, states):
+        self._leases.clear()
+        for state in states:
+            self.lease_event('ADDED', state, evaluate=False)
+        self.evaluate_all()
+
+    def lease_event(self, kind, lease, *, evaluate=True):
+        if lease is None:
+            self.counters.malformed_objects += 1
+            return
+        if kind == 'DELETED':
+            self._leases.pop(lease.name, None)
+        else:
+            self._leases[lease.name] = lease
+            if lease.renew_time is not None:
+                self._schedule_lease_check(lease)
+        if evaluate and lease.name in self._nodes:
+            self._evaluate(lease.name)
+
+    def set_lease_view_fresh(self, fresh):
+        changed = fresh != self.lease_view_fresh
+        self.lease_view_fresh = fresh
+        if changed and fresh:
+            self.evaluate_all()
+
+    # -- time ----------------------------------------------------------
+    def next_deadline(self):
+        while self._deadlines:
+            when, name = self._deadlines[0]
+            if name in self._nodes:
+                return when
+            heapq.heappop(self._deadlines)
+        return None
+
+    def run_due(self):
+        """Re-assess nodes whose window or lease deadline has passed."""
+        now = self._clock.now()
+        due = set()
+        while self._deadlines and self._deadlines[0][0] <= now.monotonic:
+            due.add(heapq.heappop(self._deadlines)[1])
+        for name in due:
+            if name in self._nodes:
+                self._evaluate(name)
+
+    def evaluate_all(self):
+        for name in list(self._nodes):
+            self._evaluate(name)
+
+    # -- internals -----------------------------------------------------
+    def _schedule_lease_check(self, lease):
+        if not self._settings.watch_leases:
+            return
+        now = self._clock.now()
+        stale_at = lease.renew_time + self._settings.lease_stale_after
+        heapq.heappush(self._deadlines, (
+            now.monotonic + max(0.0, stale_at - now.wall) + 0.001,
+            lease.name))
+
+    def _forget(self, name, why):
+        self._nodes.pop(name, None)
+        assessment = self._assessments.pop(name, None)
+        if assessment is not None and assessment.health is not (
+                policy.Health.HEALTHY):
+            LOG.info('Node %s %s while %s; no longer monitored.', name, why,
+                     assessment.health.value)
+
+    def _evaluate(self, name):
+        state = self._nodes[name]
+        previous = self._assessments.get(name)
+        now = self._clock.now()
+        current = policy.assess(
+            previous, state, self._leases.get(name), now=now,
+            settings=self._settings,
+            lease_view_fresh=self.lease_view_fresh)
+        self._assessments[name] = current
+        if previous is None or previous.health is not current.health:
+            self.counters.count_verdict(current.health)
+            if previous is not None or current.health is not (
+                    policy.Health.HEALTHY):
+                LOG.info('Node %s (host %s): %s -> %s: %s', name,
+                         state.hostname,
+                         previous.health.value if previous else 'unseen',
+                         current.health.value, current.reason)
+        deadline = policy.next_deadline(current, self._settings)
+        if deadline is not None:
+            heapq.heappush(self._deadlines, (deadline, name))
+        intent = policy.decide(previous, current)
+        if intent is not None:
+            notification = Notification(state.hostname, name, intent)
+            if self._settings.fencing == 'none' and (
+                    intent.event is policy.Event.STOPPED):
+                LOG.warning('UNSAFE (fencing = none): reporting host %s '
+                            'with host_status NORMAL without fencing '
+                            'evidence.', state.hostname)
+            self._outbox(notification)

@@ -1,0 +1,299 @@
+# Copyright 2026 The masakari-monitors-k8s Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A thin raw-JSON layer over the official ``kubernetes`` client.
+
+The official client does authentication, TLS, kubeconfig and in-cluster
+discovery; we keep all of that. We bypass its model classes: LIST pages and
+watch streams are parsed straight from JSON (the model objects cost about
+three times the parse and we read a dozen fields of a 13 KB Node), and the
+watch stream is read line by line with explicit connect and read timeouts,
+so a silent or black-holed API server surfaces as an error instead of a
+hang. Every response's ``Date`` header feeds :class:`ServerClock`, the
+monitor's estimate of the API server's wall clock (lease renew times are
+judged against it, not against our own clock).
+"""
+
+import email.utils
+import json
+import threading
+import urllib.parse
+
+import kubernetes.client
+from kubernetes.client import exceptions as k8s_exceptions
+from kubernetes import config as k8s_config
+
+from masakarimonitors_k8s import policy
+
+
+class ApiError(Exception):
+    """The API server answered with an error status, or not at all."""
+
+    def __init__(self, message, *, status=None, reason=None):
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+class Expired(ApiError):
+    """HTTP 410 / reason Expired: the resourceVersion is too old."""
+
+
+class ServerClock:
+    """Estimates the API server's wall clock from ``Date`` headers.
+
+    ``now()`` is our monotonic clock plus the offset observed at the last
+    response, so judgements on server-written timestamps (lease renewals)
+    are immune to skew between our clock and the server's.
+    """
+
+    def __init__(self, clock):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._offset = None  # server wall - our wall
+
+    def observe(self, date_header):
+        if not date_header:
+            return
+        try:
+            server_wall = email.utils.parsedate_to_datetime(
+                date_header).timestamp()
+        except (TypeError, ValueError):
+            return
+        # Date has a one-second resolution and is truncated: +0.5 s centres
+        # the error.
+        offset = server_wall + 0.5 - self._clock.wall()
+        with self._lock:
+            self._offset = offset
+
+    @property
+    def offset(self):
+        with self._lock:
+            return self._offset
+
+    def now(self):
+        offset = self.offset or 0.0
+        return policy.Instant(wall=self._clock.wall() + offset,
+                              monotonic=self._clock.monotonic())
+
+
+def build_api_client(settings):
+    """kubernetes.client.ApiClient for :class:`conf.ConnectionSettings`."""
+    configuration = kubernetes.client.Configuration()
+    if settings.api_url:
+        configuration.host = settings.api_url.rstrip('/')
+        if settings.ca_file:
+            configuration.ssl_ca_cert = settings.ca_file
+        if settings.token_file:
+            token_file = settings.token_file
+
+            def refresh(config):
+                # Projected service account tokens rotate: re-read.
+                with open(token_file) as stream:
+                    config.api_key['BearerToken'] = (
+                        'Bearer ' + stream.read().strip())
+
+            refresh(configuration)
+            configuration.refresh_api_key_hook = refresh
+    elif settings.kubeconfig:
+        k8s_config.load_kube_config(
+            config_file=settings.kubeconfig, context=settings.context,
+            client_configuration=configuration, persist_config=False)
+    else:
+        k8s_config.load_incluster_config(client_configuration=configuration)
+    if settings.insecure:
+        configuration.verify_ssl = False
+    return kubernetes.client.ApiClient(configuration)
+
+
+class KubeClient:
+    """Raw GET/LIST/WATCH/POST/PATCH against the API with set timeouts."""
+
+    def __init__(self, api_client, *, server_clock, connect_timeout,
+                 read_timeout):
+        self._api = api_client
+        self.server_clock = server_clock
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._streams_lock = threading.Lock()
+        self._streams = set()
+
+    def interrupt_streams(self):
+        """Break every open watch stream now.
+
+        Used on stop, so that no thread waits out a read timeout.
+        """
+        with self._streams_lock:
+            streams = list(self._streams)
+        for raw in streams:
+            try:
+                raw.shutdown()
+            except Exception:  # already closed, or an old urllib3
+                try:
+                    raw.close()
+                except Exception:
+                    pass
+
+    def close(self):
+        self.interrupt_streams()
+        self._api.close()
+
+    @property
+    def host(self):
+        return self._api.configuration.host
+
+    def _request(self, method, path, *, query=None, body=None,
+                 content_type=None, read_timeout=None):
+        headers = {'Accept': 'application/json'}
+        if content_type:
+            headers['Content-Type'] = content_type
+        method, url, headers, body, _ = self._api.param_serialize(
+            method, path, query_params=list((query or {}).items()),
+            header_params=headers, body=body,
+            auth_settings=['BearerToken'])
+        timeout = (self._connect_timeout,
+                   read_timeout or self._read_timeout)
+        try:
+            response = self._api.call_api(method, url, header_params=headers,
+                                          body=body, _request_timeout=timeout)
+        except k8s_exceptions.ApiException as exc:
+            raise ApiError('%s %s: %s' % (method, path, exc.reason),
+                           status=exc.status) from exc
+        except Exception as exc:  # urllib3/socket errors of every kind
+            raise ApiError('%s %s: %s: %s' % (
+                method, path, type(exc).__name__, exc)) from exc
+        self.server_clock.observe(response.getheader('Date'))
+        return response
+
+    def _json(self, response, method, path):
+        try:
+            data = response.read()
+        except Exception as exc:
+            raise ApiError('%s %s: reading the answer failed: %s'
+                           % (method, path, exc)) from exc
+        try:
+            document = json.loads(data) if data else {}
+        except ValueError as exc:
+            raise ApiError('%s %s: answer is not JSON (HTTP %s)'
+                           % (method, path, response.status)) from exc
+        if response.status >= 400:
+            raise _status_error(document, response.status, method, path)
+        return document
+
+    def get_json(self, path, query=None):
+        return self._json(self._request('GET', path, query=query), 'GET',
+                          path)
+
+    def post_json(self, path, body):
+        return self._json(self._request('POST', path, body=body), 'POST',
+                          path)
+
+    def patch_merge(self, path, body):
+        return self._json(
+            self._request('PATCH', path, body=body,
+                          content_type='application/merge-patch+json'),
+            'PATCH', path)
+
+    def put_json(self, path, body):
+        return self._json(self._request('PUT', path, body=body), 'PUT',
+                          path)
+
+    def list_pages(self, path, *, params, page_size):
+        """Yield LIST pages (dicts) until the last ``continue`` token."""
+        token = None
+        while True:
+            query = dict(params)
+            query['limit'] = page_size
+            if token:
+                query['continue'] = token
+            page = self.get_json(path, query)
+            yield page
+            token = (page.get('metadata') or {}).get('continue')
+            if not token:
+                return
+
+    def watch(self, path, *, params, resource_version, timeout_seconds,
+              idle_timeout):
+        """Yield (type, object) from a watch stream.
+
+        The socket read timeout is ``idle_timeout``: a stream that carries
+        neither events nor bookmarks for that long is treated as dead.
+        """
+        query = dict(params)
+        query.update({'watch': 'true', 'allowWatchBookmarks': 'true',
+                      'timeoutSeconds': int(timeout_seconds)})
+        if resource_version:
+            query['resourceVersion'] = resource_version
+        response = self._request('GET', path, query=query,
+                                 read_timeout=idle_timeout)
+        if response.status >= 400:
+            self._json(response, 'WATCH', path)  # raises
+        raw = response.response
+        with self._streams_lock:
+            self._streams.add(raw)
+        try:
+            buffer = b''
+            for chunk in raw.stream(amt=None, decode_content=True):
+                buffer += chunk
+                while b'\n' in buffer:
+                    line, buffer = buffer.split(b'\n', 1)
+                    if line.strip():
+                        yield _watch_event(line, path)
+            if buffer.strip():
+                yield _watch_event(buffer, path)
+        except ApiError:
+            raise
+        except Exception as exc:
+            raise ApiError('WATCH %s: stream broke: %s: %s'
+                           % (path, type(exc).__name__, exc)) from exc
+        finally:
+            with self._streams_lock:
+                self._streams.discard(raw)
+            raw.release_conn()
+
+
+def _watch_event(line, path):
+    try:
+        event = json.loads(line)
+    except ValueError as exc:
+        raise ApiError('WATCH %s: undecodable event' % path) from exc
+    if not isinstance(event, dict) or not isinstance(
+            event.get('object'), dict):
+        raise ApiError('WATCH %s: event without an object' % path)
+    if event.get('type') == 'ERROR':
+        raise _status_error(event['object'], None, 'WATCH', path)
+    return event.get('type'), event['object']
+
+
+def _status_error(status, http_status, method, path):
+    code = status.get('code') or http_status
+    reason = status.get('reason')
+    message = '%s %s: HTTP %s %s: %s' % (
+        method, path, code, reason or '', status.get('message', ''))
+    if code == 410 or reason in ('Expired', 'Gone'):
+        return Expired(message, status=410, reason=reason)
+    return ApiError(message, status=code, reason=reason)
+
+
+def selector_params(label_selector=None, field_selector=None):
+    params = {}
+    if label_selector:
+        params['labelSelector'] = label_selector
+    if field_selector:
+        params['fieldSelector'] = field_selector
+    return params
+
+
+def quote(name):
+    return urllib.parse.quote(name, safe='')

@@ -1,0 +1,211 @@
+# Copyright 2026 The masakari-monitors-k8s Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Keeps a consumer in sync with one kind of object: list, then watch.
+
+Position in the flow: Kubernetes API -> **reflector** -> node state. Built
+after client-go's reflector, which has one job and does it well:
+
+- LIST in pages (``limit``) to get the full set and a resourceVersion;
+- WATCH from that resourceVersion with bookmarks and a server timeout
+  (randomised between 1x and 2x so replicas do not reconnect in step);
+- when the watch ends normally, watch again from the last resourceVersion
+  seen (a bookmark moves it without an object);
+- on ``410 Gone``/Expired, LIST again; on any other error, back off
+  exponentially with jitter (``backoff_initial`` doubling to
+  ``backoff_max``) and retry, logging every failure.
+
+Each object is passed through ``transform`` as soon as it is parsed (the
+informer's TransformFunc idea), so only the compact state survives and a
+5,000-node page never lives as raw JSON beyond its parse. The consumer
+(``sink``) gets ``replace(states)`` after each LIST, ``event(type, state)``
+per change and ``fresh(bool)`` when the view becomes current or stale.
+
+The reflector never talks to the rest of the monitor; it runs in its own
+OS thread because a blocking socket read in an eventlet green thread would
+freeze masakari-hostmonitor's whole process.
+"""
+
+import random
+import threading
+
+from oslo_log import log as logging
+
+from masakarimonitors_k8s.kube import client as kube_client
+
+LOG = logging.getLogger(__name__)
+
+
+class ReflectorStats:
+    def __init__(self):
+        self.lists = 0
+        self.relists_after_expiry = 0
+        self.watches = 0
+        self.events = 0
+        self.bookmarks = 0
+        self.errors = 0
+        self.last_activity = None   # monotonic time of the last byte of news
+        self.synced = False
+        self.resource_version = None
+
+
+class Reflector:
+    """List+watch one collection and feed a sink.
+
+    :param name: what is reflected, for logs ('nodes', 'leases').
+    :param client: kube.client.KubeClient.
+    :param path: collection path, e.g. '/api/v1/nodes'.
+    :param params: selector query parameters.
+    :param transform: raw object dict -> compact state (or None).
+    :param sink: object with replace(states), event(type, state),
+        fresh(bool).
+    :param settings: conf.WatchSettings.
+    :param idle_timeout: seconds without any event or bookmark after which
+        a watch is considered dead.
+    :param clock: Clock (monotonic for stats).
+    :param stop_event: threading.Event that ends ``run()``.
+    """
+
+    def __init__(self, *, name, client, path, params, transform, sink,
+                 settings, idle_timeout, clock, stop_event, rng=None):
+        self.name = name
+        self._client = client
+        self._path = path
+        self._params = dict(params)
+        self._transform = transform
+        self.sink = sink
+        self._settings = settings
+        self._idle_timeout = idle_timeout
+        self._clock = clock
+        self._stop = stop_event
+        self._rng = rng or random.Random()
+        self.stats = ReflectorStats()
+        self._failures = 0
+        self._thread = None
+
+    # -- lifecycle -----------------------------------------------------
+    def start(self):
+        self._thread = threading.Thread(target=self.run, daemon=True,
+                                        name='reflector-%s' % self.name)
+        self._thread.start()
+
+    def join(self, timeout=None):
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def is_alive(self):
+        return self._thread is not None and self._thread.is_alive()
+
+    def run(self):
+        need_list = True
+        while not self._stop.is_set():
+            try:
+                if need_list:
+                    self._list()
+                    need_list = False
+                self._watch_once()
+                self._failures = 0
+            except kube_client.Expired as exc:
+                LOG.info('%s: resourceVersion %s expired (%s); listing '
+                         'again.', self.name, self.stats.resource_version,
+                         exc)
+                self.stats.relists_after_expiry += 1
+                need_list = True
+            except kube_client.ApiError as exc:
+                self.stats.errors += 1
+                self._failures += 1
+                delay = self.backoff_delay(self._failures)
+                LOG.warning('%s: %s; retrying in %.1f s (failure %d in a '
+                            'row).', self.name, exc, delay, self._failures)
+                self._mark_fresh(False)
+                # A LIST that failed half way left nothing consistent to
+                # resume from.
+                if not self.stats.synced:
+                    need_list = True
+                self._stop.wait(delay)
+            except Exception:  # a bug must not kill the monitor's eyes
+                self.stats.errors += 1
+                self._failures += 1
+                LOG.exception('%s: unexpected error; listing again.',
+                              self.name)
+                self._mark_fresh(False)
+                need_list = True
+                self._stop.wait(self.backoff_delay(self._failures))
+        self._mark_fresh(False)
+
+    def backoff_delay(self, failures):
+        base = min(self._settings.backoff_max,
+                   self._settings.backoff_initial * 2 ** (failures - 1))
+        # Up to +/-20 % jitter so replicas and restarts spread out.
+        return base * (0.8 + 0.4 * self._rng.random())
+
+    # -- steps ---------------------------------------------------------
+    def _mark_fresh(self, fresh):
+        if self.stats.synced != fresh:
+            self.stats.synced = fresh
+            self.sink.fresh(fresh)
+
+    def _touch(self):
+        self.stats.last_activity = self._clock.monotonic()
+
+    def _list(self):
+        states = []
+        resource_version = None
+        for page in self._client.list_pages(
+                self._path, params=self._params,
+                page_size=self._settings.page_size):
+            self._touch()
+            items = page.get('items') or []
+            for obj in items:
+                state = self._transform(obj)
+                states.append(state)
+            resource_version = (page.get('metadata') or {}).get(
+                'resourceVersion', resource_version)
+            if self._stop.is_set():
+                return
+        self.stats.lists += 1
+        self.stats.resource_version = resource_version
+        LOG.info('%s: listed %d objects at resourceVersion %s.', self.name,
+                 len(states), resource_version)
+        self.sink.replace(states)
+        self._mark_fresh(True)
+
+    def _watch_once(self):
+        timeout = self._settings.watch_timeout * (1 + self._rng.random())
+        self.stats.watches += 1
+        stream = self._client.watch(
+            self._path, params=self._params,
+            resource_version=self.stats.resource_version,
+            timeout_seconds=timeout, idle_timeout=self._idle_timeout)
+        try:
+            for kind, obj in stream:
+                self._touch()
+                if self._stop.is_set():
+                    return
+                metadata = obj.get('metadata') or {}
+                if metadata.get('resourceVersion'):
+                    self.stats.resource_version = metadata['resourceVersion']
+                if kind == 'BOOKMARK':
+                    self.stats.bookmarks += 1
+                    self._mark_fresh(True)
+                    continue
+                if kind not in ('ADDED', 'MODIFIED', 'DELETED'):
+                    LOG.warning('%s: ignoring watch event of type %r.',
+                                self.name, kind)
+                    continue
+                self.stats.events += 1
+                self._mark_fresh(True)
+                self.sink.event(kind, self._transform(obj))
+        finally:
+            stream.close()

@@ -1,0 +1,26 @@
+# Copyright 2026 The masakari-monitors-k8s Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A Kubernetes API test server, in process or as its own process.
+
+No real cluster can run where this project is tested, so the monitor is
+exercised against this emulation of the parts of kube-apiserver it touches:
+Nodes, Leases and Events over HTTP(S) with list/watch semantics, bearer
+token RBAC, and fault injection. See
+``doc/source/contributor/kube-apiserver.rst`` for what it emulates and what
+it does not.
+
+The in-process object store (:mod:`.store`) is the interface the cluster
+model builds on; :class:`.server.KubeApiServer` serves it over HTTP.
+"""

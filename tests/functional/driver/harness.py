@@ -1,0 +1,155 @@
+# Copyright 2026 The masakari-monitors-k8s Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A monitor under test, wired as in production but in this process.
+
+Everything crosses real HTTP: the monitor's official-client connection to
+the Kubernetes API test server, and openstacksdk to a real masakari-api.
+Cluster time is a ManualClock the test moves; the monitor runs on real
+time (its windows are set small). Waiting is done on conditions with a
+deadline, never on fixed sleeps: ``settled()`` waits until the monitor
+has seen the store's latest resourceVersion and has nothing left to send.
+"""
+
+import dataclasses
+import time
+
+import kubernetes.client
+
+from masakarimonitors_k8s.clock import ManualClock
+from masakarimonitors_k8s.clock import SystemClock
+from masakarimonitors_k8s import conf as k8s_conf
+from masakarimonitors_k8s import driver
+from masakarimonitors_k8s.kube import client as kube_client
+from masakarimonitors_k8s import notifier
+from masakarimonitors_k8s.testing import cluster as test_cluster
+from masakarimonitors_k8s.testing.kube_apiserver import server as test_server
+
+TOKEN = 'monitor-token'
+MONITOR_RULES = [
+    {'apiGroups': [''], 'resources': ['nodes'],
+     'verbs': ['get', 'list', 'watch']},
+    {'apiGroups': ['coordination.k8s.io'], 'resources': ['leases'],
+     'verbs': ['get', 'list', 'watch']},
+]
+
+
+def wait_until(predicate, *, timeout=20.0, what='condition'):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError('timed out after %.0f s waiting for %s'
+                                 % (timeout, what))
+        time.sleep(0.01)
+
+
+def fast_settings(**policy):
+    """Settings for tests: tiny retry delays; policy overrides."""
+    policy_settings = dataclasses.replace(
+        k8s_conf.PolicySettings(), **dict({'recovery_window': 0.0},
+                                          **policy))
+    return k8s_conf.Settings(
+        connection=k8s_conf.ConnectionSettings(connect_timeout=2.0,
+                                               read_timeout=2.0),
+        watch=k8s_conf.WatchSettings(watch_timeout=30, page_size=50,
+                                     backoff_initial=0.05,
+                                     backoff_max=0.2),
+        policy=policy_settings,
+        delivery=k8s_conf.DeliverySettings(retry_initial=0.05,
+                                           retry_max=0.2,
+                                           unknown_host_recheck=0.5))
+
+
+class ClusterUnderTest:
+    """Test API server + cluster model on a manual clock."""
+
+    def __init__(self, *, history_limit=20000):
+        self.clock = ManualClock(wall=time.time())
+        self.server = test_server.KubeApiServer(clock=self.clock, auth=True,
+                                                bookmark_interval=1.0)
+        self.server.add_token(TOKEN, user='monitor', rules=MONITOR_RULES)
+        self.server.start()
+        self.store = self.server.store
+        self.model = test_cluster.ClusterModel(self.store, self.clock)
+
+    def add_nodes(self, names):
+        for name in names:
+            self.model.add_node(name)
+        self.model.advance(15)
+
+    def fail_and_detect(self, name):
+        """Power a node off and let the lifecycle controller notice."""
+        self.model.power_off(name)
+        self.model.advance(60)
+
+    def stop(self):
+        self.server.stop()
+
+
+class MonitorUnderTest:
+    def __init__(self, cluster, masakari, settings):
+        self.cluster = cluster
+        configuration = kubernetes.client.Configuration()
+        configuration.host = cluster.server.url
+        configuration.api_key['BearerToken'] = 'Bearer ' + TOKEN
+        if cluster.server.ca_file:
+            configuration.ssl_ca_cert = cluster.server.ca_file
+        kube = kube_client.KubeClient(
+            kubernetes.client.ApiClient(configuration),
+            server_clock=kube_client.ServerClock(SystemClock()),
+            connect_timeout=settings.connection.connect_timeout,
+            read_timeout=settings.connection.read_timeout)
+        sender = notifier.MasakariSender(
+            masakari.sdk_connection().instance_ha)
+        self.monitor = driver.Monitor(settings=settings, kube=kube,
+                                      sender=sender)
+        self.monitor.start()
+
+    @property
+    def nodes_reflector(self):
+        return self.monitor.reflectors[0]
+
+    def synced(self):
+        return self.nodes_reflector.stats.synced
+
+    def settled(self, timeout=20.0):
+        """Seen everything the store has, decided, and delivered."""
+        store = self.cluster.store
+
+        def caught_up():
+            seen = self.nodes_reflector.stats.resource_version
+            return (seen is not None and self.synced()
+                    and int(seen) >= _newest_node_rv(store)
+                    and self.monitor.idle()
+                    and not self.monitor.deliveries.pending())
+        wait_until(caught_up, timeout=timeout, what='the monitor to settle')
+
+    def stop(self):
+        self.monitor.stop()
+
+
+def _newest_node_rv(store):
+    items, _list_rv, _token = store.list('nodes')
+    return max((int(item['metadata']['resourceVersion']) for item in items),
+               default=0)
+
+
+def stored(masakari, hostname=None):
+    """(hostname, event, host_status) of every stored notification."""
+    return [(n['hostname'], n['payload'].get('event'),
+             n['payload'].get('host_status'))
+            for n in masakari.notifications(hostname)]

