@@ -29,12 +29,17 @@ from masakarimonitors_k8s.kube import selectors
 
 GROUP = 'k8s'
 
-k8s_group = cfg.OptGroup(
-    GROUP,
-    title='Kubernetes host monitor options',
-    help='Options of the ``k8s`` masakari-hostmonitor driver, which takes '
-         'compute host health from the Kubernetes API. Select it with '
-         '``[host] monitoring_driver = k8s``.')
+
+
+def _group():
+    # A new OptGroup each time: oslo shares a registered group's option
+    # table between ConfigOpts objects, which would leak overrides.
+    return cfg.OptGroup(
+        GROUP,
+        title='Kubernetes host monitor options',
+        help='Options of the ``k8s`` masakari-hostmonitor driver, which '
+             'takes compute host health from the Kubernetes API. Select it '
+             'with ``[host] monitoring_driver = k8s``.')
 
 HOSTNAME_SOURCES = ('node-name', 'short-name', 'label', 'annotation')
 FENCING_MODES = ('taint', 'none')
@@ -172,13 +177,14 @@ ALL_OPTS = connection_opts + scope_opts + policy_opts + delivery_opts
 
 
 def register_opts(conf):
-    conf.register_group(k8s_group)
-    conf.register_opts(ALL_OPTS, group=k8s_group)
+    group = _group()
+    conf.register_group(group)
+    conf.register_opts(ALL_OPTS, group=group)
 
 
 def list_opts():
     """The options of this driver, for oslo-config-generator."""
-    return [(k8s_group, ALL_OPTS)]
+    return [(_group(), ALL_OPTS)]
 
 
 class ConfigError(Exception):
@@ -256,6 +262,11 @@ def load_settings(conf):
     """
     group = conf[GROUP]
     values = {opt.dest: _read(group, opt.dest) for opt in ALL_OPTS}
+    for opt in ALL_OPTS:
+        value = values[opt.dest]
+        # oslo's min= lets nan and inf through.
+        if isinstance(value, float) and not math.isfinite(value):
+            _fail(opt.dest, value, 'must be a finite number of seconds')
     settings = Settings(
         connection=ConnectionSettings(
             kubeconfig=values['kubeconfig'], context=values['context'],
@@ -312,10 +323,6 @@ def check_settings(settings):
         path = getattr(conn, option)
         if path is not None and not path.strip():
             _fail(option, path, 'is empty')
-    for option, value in (('connect_timeout', conn.connect_timeout),
-                          ('read_timeout', conn.read_timeout)):
-        if not math.isfinite(value):
-            _fail(option, value, 'must be a finite number of seconds')
 
     watch = settings.watch
     if watch.backoff_max < watch.backoff_initial:

@@ -112,10 +112,7 @@ def has_notification(masakari, hostname, event, host_status):
 
 
 def monitor_watching(server):
-    def check():
-        return any(entry[0] == 'WATCH' or 'watch=' in entry[1]
-                   for entry in list(server.request_log))
-    return check
+    return lambda: server.open_watch_count() >= 1
 
 
 def run(workdir, *, nodes, recovery_window, keep_going=False):
@@ -167,7 +164,7 @@ def run(workdir, *, nodes, recovery_window, keep_going=False):
         timeline = Timeline()
         cluster.power_off(FAILED_NODE)
         timeline.mark('%s powered off (kubelet silent)' % FAILED_NODE)
-        cluster.advance(60)
+        cluster.advance(65)
         t_unknown = timeline.mark(
             'node lifecycle controller: %s Ready=Unknown (after the 50 s '
             'grace period of cluster time)' % FAILED_NODE)

@@ -136,6 +136,8 @@ class Monitor:
                 self.engine.replace_nodes(data)
             elif what == 'event':
                 self.engine.node_event(*data)
+            elif what == 'fresh':
+                self.engine.set_node_view_fresh(data)
         elif kind == 'leases':
             if what == 'replace':
                 self.engine.replace_leases(data)

@@ -86,6 +86,9 @@ class DecisionEngine:
         self._assessments = {}  # name -> policy.Assessment
         self._deadlines = []    # heap of (monotonic, name)
         self.lease_view_fresh = True
+        # While the node watch is down, no window may run out on old
+        # observations: the verdicts wait for a fresh view.
+        self.node_view_fresh = True
         self.counters = Counters()
         if settings.fencing == 'none':
             LOG.warning(
@@ -140,6 +143,8 @@ class DecisionEngine:
             return
         if state.hostname is None:
             self.counters.unmapped_nodes += 1
+            if state.name in self._nodes:
+                self._forget(state.name, 'lost its Masakari host name')
             return
         self._nodes[state.name] = state
         self._evaluate(state.name)
@@ -163,6 +168,15 @@ class DecisionEngine:
         if evaluate and lease.name in self._nodes:
             self._evaluate(lease.name)
 
+    def set_node_view_fresh(self, fresh):
+        changed = fresh != self.node_view_fresh
+        self.node_view_fresh = fresh
+        if changed:
+            LOG.info('Node view is %s.', 'current again' if fresh else
+                     'stale: no verdict runs out until it is current')
+            if fresh:
+                self.run_due()
+
     def set_lease_view_fresh(self, fresh):
         changed = fresh != self.lease_view_fresh
         self.lease_view_fresh = fresh
@@ -180,6 +194,8 @@ class DecisionEngine:
 
     def run_due(self):
         """Re-assess nodes whose window or lease deadline has passed."""
+        if not self.node_view_fresh:
+            return
         now = self._clock.now()
         due = set()
         while self._deadlines and self._deadlines[0][0] <= now.monotonic:

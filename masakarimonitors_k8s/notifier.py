@@ -48,11 +48,15 @@ import threading
 from openstack import exceptions as sdk_exceptions
 from oslo_log import log as logging
 
+from masakarimonitors_k8s import backoff
 from masakarimonitors_k8s.kube import nodes as kube_nodes
 
 LOG = logging.getLogger(__name__)
 
 TYPE_COMPUTE_HOST = 'COMPUTE_HOST'
+# keystoneauth sessions wait for ever by default, and a frozen masakari-api
+# would then hold every host's delivery. Used when [api] timeout is unset.
+DEFAULT_API_TIMEOUT = 30.0
 
 
 class Outcome(str, enum.Enum):
@@ -252,9 +256,9 @@ class DeliveryQueue:
     def _retry_delay(self, entry, result):
         if result.outcome is Outcome.UNKNOWN_HOST:
             return self._settings.unknown_host_recheck
-        base = min(self._settings.retry_max,
-                   self._settings.retry_initial * 2 ** (entry.attempts - 1))
-        return base * (0.8 + 0.4 * self._rng.random())
+        return backoff.delay(entry.attempts,
+                             initial=self._settings.retry_initial,
+                             maximum=self._settings.retry_max, rng=self._rng)
 
     def _log(self, notification, entry, result):
         what = notification.describe()
@@ -321,6 +325,8 @@ def instance_ha_from_conf(conf):
     auth = ks_loading.load_auth_from_conf_options(conf, 'api')
     session = ks_loading.load_session_from_conf_options(conf, 'api',
                                                         auth=auth)
+    if session.timeout is None:
+        session.timeout = DEFAULT_API_TIMEOUT
     return connection.Connection(
         session=session, interface=conf.api.api_interface,
         region_name=conf.api.region).instance_ha

@@ -161,13 +161,6 @@ def fencing_evidence(node, settings):
     return False, None
 
 
-def _elapsed(assessment, now, since):
-    elapsed = now.monotonic - assessment.phase_started
-    if since is not None:
-        elapsed = max(elapsed, now.wall - since)
-    return elapsed
-
-
 def assess(previous, node, lease=None, *, now, settings,
            lease_view_fresh=True):
     """One step of the state machine.
@@ -191,10 +184,14 @@ def assess(previous, node, lease=None, *, now, settings,
                 previous, health=Health.FAILED, reason=signal.reason,
                 fenced=fenced, evidence=evidence, recovery_time=None)
         if health is Health.HEALTHY:
-            previous = Assessment(Health.SUSPECT, signal.reason,
-                                  now.monotonic)
-        if _elapsed(previous, now, signal.since) < (
-                settings.confirmation_window):
+            # The window counts from when Kubernetes says the signal began
+            # (a relisted or restarted monitor does not wait it out again).
+            started = now.monotonic
+            if signal.since is not None:
+                started -= max(0.0, now.wall - signal.since)
+            previous = Assessment(Health.SUSPECT, signal.reason, started)
+        if now.monotonic < (previous.phase_started
+                            + settings.confirmation_window):
             return dataclasses.replace(previous, reason=signal.reason)
         return Assessment(
             Health.FAILED, signal.reason, now.monotonic,
@@ -220,7 +217,7 @@ def assess(previous, node, lease=None, *, now, settings,
             previous, health=Health.RECOVERING, phase_started=now.monotonic,
             recovery_time=(signal.since if signal.since is not None
                            else now.wall))
-    if now.monotonic - previous.phase_started < settings.recovery_window:
+    if now.monotonic < previous.phase_started + settings.recovery_window:
         return dataclasses.replace(previous, reason=signal.reason)
     return Assessment(Health.HEALTHY, 'recovered: ' + signal.reason,
                       now.monotonic, recovery_time=previous.recovery_time)

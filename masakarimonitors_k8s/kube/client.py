@@ -53,15 +53,18 @@ class Expired(ApiError):
 class ServerClock:
     """Estimates the API server's wall clock from ``Date`` headers.
 
-    ``now()`` is our monotonic clock plus the offset observed at the last
-    response, so judgements on server-written timestamps (lease renewals)
-    are immune to skew between our clock and the server's.
+    Each response's ``Date`` is paired with our monotonic clock at that
+    moment; ``now().wall`` is that server time plus the monotonic time
+    elapsed since. Judgements on server-written timestamps (lease renewals)
+    are thus immune both to skew between our clock and the server's and to
+    steps of our own wall clock. Until the first response, our own wall
+    clock stands in.
     """
 
     def __init__(self, clock):
         self._clock = clock
         self._lock = threading.Lock()
-        self._offset = None  # server wall - our wall
+        self._anchor = None  # (server wall, our monotonic)
 
     def observe(self, date_header):
         if not date_header:
@@ -69,23 +72,32 @@ class ServerClock:
         try:
             server_wall = email.utils.parsedate_to_datetime(
                 date_header).timestamp()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, IndexError):
             return
         # Date has a one-second resolution and is truncated: +0.5 s centres
         # the error.
-        offset = server_wall + 0.5 - self._clock.wall()
+        anchor = (server_wall + 0.5, self._clock.monotonic())
         with self._lock:
-            self._offset = offset
+            self._anchor = anchor
 
     @property
     def offset(self):
+        """Server wall minus our wall, or None before any response."""
         with self._lock:
-            return self._offset
+            anchor = self._anchor
+        if anchor is None:
+            return None
+        return self.now().wall - self._clock.wall()
 
     def now(self):
-        offset = self.offset or 0.0
-        return policy.Instant(wall=self._clock.wall() + offset,
-                              monotonic=self._clock.monotonic())
+        monotonic = self._clock.monotonic()
+        with self._lock:
+            anchor = self._anchor
+        if anchor is None:
+            wall = self._clock.wall()
+        else:
+            wall = anchor[0] + (monotonic - anchor[1])
+        return policy.Instant(wall=wall, monotonic=monotonic)
 
 
 def build_api_client(settings):

@@ -42,9 +42,13 @@ import threading
 
 from oslo_log import log as logging
 
+from masakarimonitors_k8s import backoff
 from masakarimonitors_k8s.kube import client as kube_client
 
 LOG = logging.getLogger(__name__)
+
+# Seconds: a watch that closes sooner, empty, counts as a failure.
+SHORT_WATCH = 1.0
 
 
 class ReflectorStats:
@@ -114,8 +118,9 @@ class Reflector:
                 if need_list:
                     self._list()
                     need_list = False
+                if self._stop.is_set():
+                    break
                 self._watch_once()
-                self._failures = 0
             except kube_client.Expired as exc:
                 LOG.info('%s: resourceVersion %s expired (%s); listing '
                          'again.', self.name, self.stats.resource_version,
@@ -123,16 +128,16 @@ class Reflector:
                 self.stats.relists_after_expiry += 1
                 need_list = True
             except kube_client.ApiError as exc:
+                if self._stop.is_set():
+                    break  # our own stop() broke the stream
                 self.stats.errors += 1
                 self._failures += 1
                 delay = self.backoff_delay(self._failures)
                 LOG.warning('%s: %s; retrying in %.1f s (failure %d in a '
                             'row).', self.name, exc, delay, self._failures)
+                # need_list stays True when the LIST itself failed: a
+                # half-read list is nothing to resume from.
                 self._mark_fresh(False)
-                # A LIST that failed half way left nothing consistent to
-                # resume from.
-                if not self.stats.synced:
-                    need_list = True
                 self._stop.wait(delay)
             except Exception:  # a bug must not kill the monitor's eyes
                 self.stats.errors += 1
@@ -145,10 +150,9 @@ class Reflector:
         self._mark_fresh(False)
 
     def backoff_delay(self, failures):
-        base = min(self._settings.backoff_max,
-                   self._settings.backoff_initial * 2 ** (failures - 1))
-        # Up to +/-20 % jitter so replicas and restarts spread out.
-        return base * (0.8 + 0.4 * self._rng.random())
+        return backoff.delay(failures, initial=self._settings.backoff_initial,
+                             maximum=self._settings.backoff_max,
+                             rng=self._rng)
 
     # -- steps ---------------------------------------------------------
     def _mark_fresh(self, fresh):
@@ -184,6 +188,24 @@ class Reflector:
     def _watch_once(self):
         timeout = self._settings.watch_timeout * (1 + self._rng.random())
         self.stats.watches += 1
+        started = self._clock.monotonic()
+        news = self.stats.events + self.stats.bookmarks
+        self._follow_watch(timeout)
+        if self._stop.is_set():
+            return
+        if self.stats.events + self.stats.bookmarks > news:
+            self._failures = 0
+        elif self._clock.monotonic() - started < SHORT_WATCH:
+            # Like client-go: a watch that ends at once with nothing in
+            # it is a broken server or proxy; reopening it in a tight loop
+            # would hammer the API.
+            raise kube_client.ApiError(
+                'watch ended after %.1f s without any event'
+                % (self._clock.monotonic() - started))
+        else:
+            self._failures = 0
+
+    def _follow_watch(self, timeout):
         stream = self._client.watch(
             self._path, params=self._params,
             resource_version=self.stats.resource_version,

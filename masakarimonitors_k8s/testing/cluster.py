@@ -34,6 +34,7 @@ API cannot show, so tests and benchmarks can compare what the monitor
 concluded with what really happened.
 """
 
+import collections
 import dataclasses
 import hashlib
 import heapq
@@ -183,7 +184,6 @@ class _Host:
     """A machine and its kubelet, as only the model knows them."""
 
     name: str
-    index: int
     zone: str
     uid: str
     powered: bool = True
@@ -197,9 +197,6 @@ class _Host:
     # bumping it cancels them without searching the heap.
     lease_token: int = 0
     status_token: int = 0
-    # Hint for the controller that the Node may have a new heartbeat, the
-    # way an informer event would wake it.
-    status_posts: int = 0
 
     @property
     def reaches_api(self):
@@ -235,11 +232,16 @@ class _Kubelets:
         self._lease_namespace = lease_namespace
 
     def renew_lease(self, host):
-        renew = nodes.format_micro_time(self._clock.wall())
+        wall = self._clock.wall()
+        renew = nodes.format_micro_time(wall)
 
         def renew_in_place(lease):
             lease['spec']['renewTime'] = renew
             lease['spec']['holderIdentity'] = host.name
+            # The API server stamps the writer's managedFields entry too.
+            for entry in lease['metadata'].get('managedFields', []):
+                if entry.get('manager') == 'kubelet':
+                    entry['time'] = nodes.format_time(wall)
 
         try:
             self._store.mutate('leases', host.name, renew_in_place,
@@ -275,7 +277,6 @@ class _Kubelets:
             # A kubelet whose Node was deleted keeps failing its status
             # updates; it re-registers only when restarted.
             return
-        host.status_posts += 1
         posted = 'True' if host.ready else 'False'
         if before.get('ready') == posted:
             return
@@ -318,17 +319,20 @@ class _NodeHealth:
     renew_time: str = ''
     heartbeat: str = ''
     ready: str = 'True'
-    seen_posts: int = 0
 
 
 class _NodeLifecycleController:
     """The node lifecycle controller, as far as a monitor can see it.
 
     That is the Unknown conditions and the taints it writes.
-    Like the real one, it measures silence from when *it* observed the
-    last Lease renewal or status heartbeat (the probe time, taken at one of
-    its ticks), not from the timestamps written into the objects, and it
+
+    Like the real one, it learns of changes from the store's change feed
+    (its informers), measures silence from when *it* observed the last
+    Lease renewal or status heartbeat (the probe time, taken at one of its
+    ticks) rather than from the timestamps written into the objects, and
     marks a node only when ``now`` is strictly past probe + grace period.
+    Writes made by others through the API (a test patching a Node over
+    HTTP) are therefore seen too.
     """
 
     def __init__(self, store, clock, recorder, *, grace_period,
@@ -340,6 +344,13 @@ class _NodeLifecycleController:
         self._lease_namespace = lease_namespace
         self._health = {}
         self._zone_states = {}
+        # Filled under the store's lock by whichever thread wrote, drained
+        # by tick(); deque appends and pops are atomic.
+        self._observed = collections.deque()
+        store.subscribe(self._on_change)
+
+    def close(self):
+        self._store.unsubscribe(self._on_change)
 
     def watch(self, name, *, zone, renew_time, heartbeat):
         self._health[name] = _NodeHealth(
@@ -349,17 +360,12 @@ class _NodeLifecycleController:
     def forget(self, name):
         self._health.pop(name, None)
 
-    def tick(self, hosts):
+    def tick(self):
         now = self._clock.monotonic()
-        self._observe_leases(now)
+        changed_nodes = self._drain_observed(now)
         for name, health in self._health.items():
-            host = hosts.get(name)
-            posted = host is not None and host.status_posts != \
-                health.seen_posts
             silent = now > health.probe + self._grace_period
-            if posted or (silent and health.ready != 'Unknown'):
-                if host is not None:
-                    health.seen_posts = host.status_posts
+            if name in changed_nodes or (silent and health.ready != 'Unknown'):
                 self._sync_node(name, health, now)
         self._update_zone_states()
 
@@ -376,19 +382,34 @@ class _NodeLifecycleController:
                                  self._zone_state(ready, not_ready))
                 for zone, (ready, not_ready) in counts.items()}
 
-    def _observe_leases(self, now):
-        leases, _, _ = self._store.list(
-            'leases', namespace=self._lease_namespace)
-        for lease in leases:
-            health = self._health.get(lease['metadata']['name'])
-            renew = (lease.get('spec') or {}).get('renewTime') or ''
-            if health is None or not renew or renew == health.renew_time:
+    def _on_change(self, change_type, resource, obj):
+        # Runs under the store's lock, maybe on an API server thread: only
+        # queue what changed, as an informer's event handler would.
+        metadata = obj.get('metadata') or {}
+        if resource == 'nodes':
+            self._observed.append((resource, metadata.get('name'), ''))
+        elif resource == 'leases' and \
+                metadata.get('namespace') == self._lease_namespace:
+            renew = (obj.get('spec') or {}).get('renewTime') or ''
+            self._observed.append((resource, metadata.get('name'), renew))
+
+    def _drain_observed(self, now):
+        """Take in queued changes; returns the names of changed Nodes."""
+        changed_nodes = set()
+        while self._observed:
+            resource, name, renew = self._observed.popleft()
+            health = self._health.get(name)
+            if health is None:
                 continue
-            # Only a later renewTime counts, as in the controller.
-            if not health.renew_time or nodes.parse_time(renew) > \
-                    nodes.parse_time(health.renew_time):
-                health.probe = now
-            health.renew_time = renew
+            if resource == 'nodes':
+                changed_nodes.add(name)
+            elif renew and renew != health.renew_time:
+                # Only a later renewTime counts, as in the controller.
+                if not health.renew_time or nodes.parse_time(renew) > \
+                        nodes.parse_time(health.renew_time):
+                    health.probe = now
+                health.renew_time = renew
+        return changed_nodes
 
     def _sync_node(self, name, health, now):
         # Status and taints are two writes, as in the real controller
@@ -405,7 +426,7 @@ class _NodeLifecycleController:
                 health.probe = now
             if now > health.probe + self._grace_period:
                 marked.extend(self._mark_unknown(node, wall))
-            ready = _find_condition(node, 'Ready')
+            ready = _find_condition(node, 'Ready') or {}
             health.ready = ready.get('status', 'Unknown')
 
         try:
@@ -567,7 +588,7 @@ class ClusterModel:
             now = self._clock.wall()
             node = nodes.make_node(name, now=now, labels=labels, zone=zone,
                                    images=images, index=self._next_index)
-            host = _Host(name=name, index=self._next_index,
+            host = _Host(name=name,
                          zone=node['metadata']['labels'][
                              'topology.kubernetes.io/zone'],
                          uid='')
@@ -789,10 +810,17 @@ class ClusterModel:
         with self._lock:
             return self._controller.zone_health()
 
-    def stats(self):
-        """Work done so far, and the worst lateness in real time."""
+    def stats(self, *, reset_max_lag=False):
+        """Work done so far, and the worst lateness (``max-lag``, seconds).
+
+        ``reset_max_lag`` starts a new lateness measurement, e.g. after the
+        backlog of a start-up has been served.
+        """
         with self._lock:
-            return dict(self._counters)
+            counters = dict(self._counters)
+            if reset_max_lag:
+                self._counters['max-lag'] = 0.0
+            return counters
 
     # Time.
 
@@ -859,6 +887,17 @@ class ClusterModel:
             self._wakeup.notify_all()
         thread.join()
 
+    def close(self):
+        """Stop real time and detach from the store's change feed."""
+        self.stop()
+        self._controller.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
     # Internals.
 
     def _host(self, name):
@@ -910,7 +949,7 @@ class ClusterModel:
         now = self._clock.monotonic()
         self._counters['max-lag'] = max(self._counters['max-lag'], now - due)
         if kind == _CONTROLLER:
-            self._controller.tick(self._hosts)
+            self._controller.tick()
             self._counters['controller-ticks'] += 1
             self._agenda.push(now + self._controller_period, _CONTROLLER)
             return

@@ -318,7 +318,8 @@ class MasakariApi:
             load_yaml_config=False, load_envvars=False, **options)
 
     def masakarimonitors_conf_api_section(
-            self, *, auth_type: str = 'admin_token') -> dict[str, str]:
+            self, *, auth_type: str = 'admin_token',
+            timeout: float | None = None) -> dict[str, str]:
         """The ``[api]`` options for masakari-monitors' SendNotification.
 
         masakari-monitors builds its client with keystoneauth's
@@ -328,14 +329,21 @@ class MasakariApi:
         fixed endpoint, so no Keystone and no catalog are involved:
         ``admin_token`` (endpoint + token) and ``none`` (endpoint only; it
         sends the token 'notused'). noauth2 accepts either token.
+
+        ``timeout`` is the keystoneauth session's request timeout; without
+        it a request to a paused API waits for ever.
         """
         if auth_type == 'admin_token':
-            return {'auth_type': 'admin_token', 'endpoint': self.url,
-                    'token': self.token}
-        if auth_type == 'none':
-            return {'auth_type': 'none', 'endpoint': self.url}
-        raise ValueError('auth_type must be admin_token or none, not %r'
-                         % auth_type)
+            section = {'auth_type': 'admin_token', 'endpoint': self.url,
+                       'token': self.token}
+        elif auth_type == 'none':
+            section = {'auth_type': 'none', 'endpoint': self.url}
+        else:
+            raise ValueError('auth_type must be admin_token or none, not %r'
+                             % auth_type)
+        if timeout is not None:
+            section['timeout'] = str(timeout)
+        return section
 
     # -- data -------------------------------------------------------------
 

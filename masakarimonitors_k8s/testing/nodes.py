@@ -136,7 +136,7 @@ def internal_ip(index):
 def pod_cidr(index):
     """The ``index``-th /24 of a 10.128.0.0/9 cluster CIDR."""
     if not 0 <= index < 32768:
-        raise ValueError('a /9 holds 32768 /24s, not %r' % (index + 1))
+        raise ValueError('pod CIDR index %r is outside 0..32767' % index)
     return '%s/24' % (ipaddress.IPv4Address('10.128.0.0') + index * 256)
 
 
@@ -395,6 +395,10 @@ def make_node(name, *, now, labels=None, zone=None, region=DEFAULT_REGION,
                 'bootID': boot_id(name, boot_number),
                 'containerRuntimeVersion': CONTAINERD_VERSION,
                 'kernelVersion': KERNEL_VERSION,
+                # Deprecated and no longer set by kubelets, but the API
+                # still serializes it (no omitempty), and typed clients
+                # require it.
+                'kubeProxyVersion': '',
                 'kubeletVersion': kubelet_version,
                 'machineID': _digest('machine', name)[:32],
                 'operatingSystem': 'linux',

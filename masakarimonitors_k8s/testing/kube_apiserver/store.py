@@ -1,4 +1,17 @@
-HEADER
+# Copyright 2026 The masakari-monitors-k8s Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The object store behind the Kubernetes API test server.
 
 Part of the Kubernetes API test server; the cluster model (nodes, kubelets,
@@ -356,8 +369,11 @@ class ObjectStore:
         return self._rv, None
 
     def _snapshot(self, rtype, snapshot_rv):
-        """Changes since ``snapshot_rv``: key -> entry at that rv (or None
-        if the key did not exist then)."""
+        """The entries changed since ``snapshot_rv``, as they were then.
+
+        Maps key to the entry at ``snapshot_rv``, or to None for a key that
+        did not exist then.
+        """
         before = {}
         for change in reversed(self._history):
             if change.rv <= snapshot_rv:
@@ -573,10 +589,9 @@ class ObjectStore:
             page = self.list_page(resource, namespace=namespace,
                                   label_selector=label_selector,
                                   field_selector=field_selector)
-            return [self.delete_entry(resource, entry.key[1],
+            return [self.delete_entry(rtype.name, entry.key[1],
                                       entry.key[0] or None)
-                    for entry in page.entries
-                    if rtype.name in self._tables]
+                    for entry in page.entries]
 
     def expire_history(self):
         """Forget all history: resuming from any older rv now gets 410."""
@@ -798,7 +813,7 @@ class ObjectStore:
                 obj['status'] = stored['status']
         elif rtype.has_status and write_scope == WRITE_STATUS:
             status = obj.get('status')
-            obj = stored
+            obj = dict(stored)
             obj['metadata'] = dict(stored['metadata'])
             obj.pop('status', None)
             if status is not None:
@@ -813,11 +828,12 @@ class ObjectStore:
                 metadata.pop(field, None)
         self._validate(rtype, obj)
         metadata['resourceVersion'] = str(entry.rv)
-        ordered = {'metadata': metadata}
-        ordered.update(obj)
-        if _encode(ordered) == entry.body:
+        # Compared as data, not bytes, so that a client sending the same
+        # object with its keys in another order changes nothing (k8s
+        # compares canonical protobuf).
+        if obj == stored:
             return entry
-        return self._commit(rtype, entry.key, ordered, entry, 'MODIFIED')
+        return self._commit(rtype, entry.key, obj, entry, 'MODIFIED')
 
     def _commit(self, rtype, key, obj, prev, change_type):
         """Give ``obj`` the next rv, store it, record and fan out."""
@@ -923,8 +939,9 @@ class Watcher:
 
     @property
     def closed(self):
+        """True once closed by the consumer, the store or an overflow."""
         with self._cond:
-            return self._closed and not self._queue
+            return self._closed
 
     def close(self):
         with self._cond:

@@ -94,7 +94,7 @@ class ClusterUnderTest:
     def fail_and_detect(self, name):
         """Power a node off and let the lifecycle controller notice."""
         self.model.power_off(name)
-        self.model.advance(60)
+        self.model.advance(65)
 
     def stop(self):
         self.server.stop()

@@ -113,6 +113,7 @@ def test_recovered_host_is_reported_started(cluster, masakari,
     monitor = start_monitor(masakari)
     victim = names[0]
     cluster.fail_and_detect(victim)
+    monitor.settled()
     cluster.model.add_out_of_service_taint(victim)
     monitor.settled()
     cluster.model.remove_out_of_service_taint(victim)
@@ -133,7 +134,7 @@ def test_nodes_down_before_start_are_reported_once_and_not_after_restart(
     down = names[:3]
     for name in down:
         cluster.model.power_off(name)
-    cluster.model.advance(60)
+    cluster.model.advance(65)
     for name in down:
         cluster.model.add_out_of_service_taint(name)
 

@@ -35,6 +35,17 @@ class FakeStore:
         self.resource_version = '0'
         # (verb, resource, namespace, name, object written), oldest first.
         self.writes = []
+        self.subscribers = []
+
+    def subscribe(self, callback):
+        self.subscribers.append(callback)
+
+    def unsubscribe(self, callback):
+        self.subscribers.remove(callback)
+
+    def _notify(self, change_type, resource, obj):
+        for callback in list(self.subscribers):
+            callback(change_type, resource, copy.deepcopy(obj))
 
     def _key(self, resource, name, namespace):
         return resource, namespace, name
@@ -44,6 +55,8 @@ class FakeStore:
         obj['metadata']['resourceVersion'] = self.resource_version
         self.writes.append((verb, resource, namespace,
                             obj['metadata']['name'], copy.deepcopy(obj)))
+        self._notify('ADDED' if verb == 'create' else 'MODIFIED', resource,
+                     obj)
 
     def create(self, resource, obj, namespace=None):
         obj = copy.deepcopy(obj)
@@ -93,6 +106,7 @@ class FakeStore:
         obj = self.get(resource, name, namespace)
         del self._objects[self._key(resource, name, namespace)]
         self.writes.append(('delete', resource, namespace, name, obj))
+        self._notify('DELETED', resource, obj)
         return obj
 
     def list(self, resource, namespace=None, label_selector=None,
