@@ -30,7 +30,6 @@ from masakarimonitors_k8s.kube import selectors
 GROUP = 'k8s'
 
 
-
 def _group():
     # A new OptGroup each time: oslo shares a registered group's option
     # table between ConfigOpts objects, which would leak overrides.
@@ -40,6 +39,7 @@ def _group():
         help='Options of the ``k8s`` masakari-hostmonitor driver, which '
              'takes compute host health from the Kubernetes API. Select it '
              'with ``[host] monitoring_driver = k8s``.')
+
 
 HOSTNAME_SOURCES = ('node-name', 'short-name', 'label', 'annotation')
 FENCING_MODES = ('taint', 'none')

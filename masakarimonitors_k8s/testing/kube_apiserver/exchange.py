@@ -33,9 +33,10 @@ _TRUE = ('true', '1', 'True')
 class Exchange:
     """A request being answered; one per request, used by one thread."""
 
-    def __init__(self, handler, method):
+    def __init__(self, handler, method, *, on_finish=None):
         self.handler = handler
         self.method = method
+        self._on_finish = on_finish
         split = urllib.parse.urlsplit(handler.path)
         self.path = split.path
         self.query = dict(urllib.parse.parse_qsl(split.query,
@@ -44,6 +45,16 @@ class Exchange:
         self.status = None
         self.bytes_sent = 0
         self.body = b''
+
+    def finish(self):
+        """Report the request as answered (once), before its last bytes.
+
+        Called before the final write so that whatever a client sees,
+        the request log already holds.
+        """
+        on_finish, self._on_finish = self._on_finish, None
+        if on_finish is not None:
+            on_finish(self)
 
     # -- request ----------------------------------------------------------
 
@@ -105,11 +116,11 @@ class Exchange:
         handler.send_header('Content-Length', str(len(body)))
         for name, value in (headers or {}).items():
             handler.send_header(name, value)
-        handler.end_headers()
-        if self.method != 'HEAD':
-            handler.wfile.write(body)
         self.status = status
         self.bytes_sent += len(body)
+        self.finish()
+        handler.end_headers()
+        handler.wfile.write(body)
 
     def send_json(self, status, obj):
         self.send(status, json.dumps(obj).encode())

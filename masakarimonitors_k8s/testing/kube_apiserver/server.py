@@ -357,10 +357,11 @@ class KubeApiServer:
     # -- request handling -------------------------------------------------
 
     def handle_request(self, handler, method):
-        exchange = exch.Exchange(handler, method)
+        exchange = exch.Exchange(handler, method, on_finish=self._record)
         try:
             exchange.read_body()
             if exchange.path.startswith(control.PREFIX):
+                exchange.finish = lambda: None
                 self._control.handle(exchange)
                 return
             self._handle_api(exchange)
@@ -368,8 +369,7 @@ class KubeApiServer:
             handler.close_connection = True
             LOG.debug('%s %s: connection lost: %s', method, exchange.path,
                       exc)
-        if not exchange.path.startswith(control.PREFIX):
-            self._record(exchange)
+        exchange.finish()
 
     def _handle_api(self, exchange):
         try:
@@ -434,6 +434,7 @@ class KubeApiServer:
                     exchange.send_chunk(b''.join(lines))
                 elif watcher.closed or exchange.peer_gone():
                     break
+            self._end_stream(stream)
             if stream.abort:
                 exchange.abort()
             else:
@@ -441,9 +442,14 @@ class KubeApiServer:
         except _CONNECTION_ERRORS:
             exchange.handler.close_connection = True
         finally:
-            watcher.close()
-            with self._streams_lock:
-                self._streams.discard(stream)
+            self._end_stream(stream)
+
+    def _end_stream(self, stream):
+        """Forget a stream before its end reaches the client."""
+        stream.watcher.close()
+        with self._streams_lock:
+            self._streams.discard(stream)
+        stream.exchange.finish()
 
     def _hold_while_black_holed(self, stream):
         while self.faults.black_holed and not stream.ended \
