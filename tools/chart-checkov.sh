@@ -18,25 +18,41 @@
 # the files it is given, so a NetworkPolicy rendered for one values file
 # would otherwise hide a missing one in another.
 #
-# Usage: tools/chart-checkov.sh OUTPUT_DIR
+# The renders go to a temporary directory outside the repository: checkov
+# silently skips paths under a hidden directory such as .tox/, and a scan
+# of nothing would pass. For the same reason each scan must report
+# passed checks.
+#
+# Usage: tools/chart-checkov.sh
 set -euo pipefail
 
-output_dir=${1:?usage: $0 OUTPUT_DIR}
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo_root"
 
-rm -rf "$output_dir"
+output_dir=$(mktemp -d "${TMPDIR:-/tmp}/masakari-chart-checkov.XXXXXX")
+trap 'rm -rf "$output_dir"' EXIT
 python -m tests.chart.render --output-dir "$output_dir"
 
 status=0
 for render in "$output_dir"/*/; do
-    echo "== checkov: $(basename "$render")"
+    name=$(basename "$render")
+    echo "== checkov: $name"
     # --skip-download: no call to the Prisma Cloud API (CI has no network
     # beyond the package registries); the checks themselves ship with
-    # checkov. The filter keeps the summary, failures and skips.
+    # checkov.
+    report="$output_dir/$name.report"
     if ! checkov --directory "$render" --framework kubernetes \
-            --skip-download --compact \
-            | grep -E 'Passed checks|Check:|FAILED|SKIPPED|File:'; then
+            --skip-download --compact >"$report" 2>&1; then
+        status=1
+    fi
+    # The summary, then each failed or skipped check with its resource.
+    awk '/Passed checks|ERROR/ {print}
+         /^Check:/ {check = $0}
+         /FAILED for|SKIPPED for/ {print check; print; shown = 1; next}
+         /File:/ && shown {print; shown = 0}' "$report"
+    if ! grep -Eq 'Passed checks: [1-9][0-9]*, ' "$report"; then
+        echo "checkov checked nothing in $render" >&2
+        cat "$report" >&2
         status=1
     fi
 done

@@ -33,10 +33,11 @@ _TRUE = ('true', '1', 'True')
 class Exchange:
     """A request being answered; one per request, used by one thread."""
 
-    def __init__(self, handler, method, *, on_finish=None):
+    def __init__(self, handler, method):
         self.handler = handler
         self.method = method
-        self._on_finish = on_finish
+        # Called once with this exchange when it is answered.
+        self.on_finish = None
         split = urllib.parse.urlsplit(handler.path)
         self.path = split.path
         self.query = dict(urllib.parse.parse_qsl(split.query,
@@ -52,7 +53,7 @@ class Exchange:
         Called before the final write so that whatever a client sees,
         the request log already holds.
         """
-        on_finish, self._on_finish = self._on_finish, None
+        on_finish, self.on_finish = self.on_finish, None
         if on_finish is not None:
             on_finish(self)
 

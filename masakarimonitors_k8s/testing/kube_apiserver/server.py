@@ -357,14 +357,16 @@ class KubeApiServer:
     # -- request handling -------------------------------------------------
 
     def handle_request(self, handler, method):
-        exchange = exch.Exchange(handler, method, on_finish=self._record)
+        exchange = exch.Exchange(handler, method)
+        is_control = exchange.path.startswith(control.PREFIX)
+        if not is_control:
+            exchange.on_finish = self._record
         try:
             exchange.read_body()
-            if exchange.path.startswith(control.PREFIX):
-                exchange.finish = lambda: None
+            if is_control:
                 self._control.handle(exchange)
-                return
-            self._handle_api(exchange)
+            else:
+                self._handle_api(exchange)
         except _CONNECTION_ERRORS as exc:
             handler.close_connection = True
             LOG.debug('%s %s: connection lost: %s', method, exchange.path,

@@ -18,7 +18,7 @@ stored."""
 
 import pytest
 
-from tests.functional.driver import harness
+from masakarimonitors_k8s.testing import harness
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -14,6 +14,8 @@
 
 """A monitor under test, wired as in production but in this process.
 
+Used by the functional tests, tools/ and the benchmarks.
+
 Everything crosses real HTTP: the monitor's official-client connection to
 the Kubernetes API test server, and openstacksdk to a real masakari-api.
 Cluster time is a ManualClock the test moves; the monitor runs on real
@@ -101,7 +103,13 @@ class ClusterUnderTest:
 
 
 class MonitorUnderTest:
-    def __init__(self, cluster, masakari, settings):
+    """The monitor's parts, started.
+
+    ``wrap_sender`` may decorate the real openstacksdk sender (to time or
+    count deliveries).
+    """
+
+    def __init__(self, cluster, masakari, settings, *, wrap_sender=None):
         self.cluster = cluster
         configuration = kubernetes.client.Configuration()
         configuration.host = cluster.server.url
@@ -115,6 +123,8 @@ class MonitorUnderTest:
             read_timeout=settings.connection.read_timeout)
         sender = notifier.MasakariSender(
             masakari.sdk_connection().instance_ha)
+        if wrap_sender is not None:
+            sender = wrap_sender(sender)
         self.monitor = driver.Monitor(settings=settings, kube=kube,
                                       sender=sender)
         self.monitor.start()
