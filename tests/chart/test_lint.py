@@ -134,3 +134,18 @@ def test_yamllint_rules_catch_osh_style_mistakes(tmp_path):
              for problem in yamllint_problems([sloppy], SOURCE_RULES)}
     assert {'document-start', 'trailing-spaces', 'octal-values',
             'document-end'} <= rules
+
+
+@pytest.mark.parametrize('named', render.named_renders(),
+                         ids=lambda named: named[0])
+def test_notes_say_how_the_monitor_fences(named):
+    # helm template leaves NOTES.txt out; a client-side dry run renders it.
+    _, values_files, set_values = named
+    output = render.run_helm(
+        'install', render.RELEASE, str(render.CHART_DIR), '--dry-run=client',
+        '--namespace', render.NAMESPACE,
+        *render.value_arguments(values_files, set_values))
+    notes = output[output.index('NOTES:'):]
+    assert 'Fencing evidence:' in notes
+    assert 'kubectl -n %s logs -f deployment/%s' % (
+        render.NAMESPACE, render.RELEASE) in notes

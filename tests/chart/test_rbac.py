@@ -22,6 +22,7 @@ function the functional test uses to run the monitor with these rules.
 
 import pytest
 
+from masakarimonitors_k8s.testing.kube_apiserver import auth
 from tests.chart import manifests
 from tests.chart import render
 
@@ -169,3 +170,31 @@ def test_cluster_scoped_names_carry_the_namespace(chart):
     other = {item['metadata']['name'] for item in second
              if item['kind'] in ('ClusterRole', 'ClusterRoleBinding')}
     assert names and not names & other
+
+
+def test_rules_load_into_the_api_test_server_authorizer(chart):
+    """rbac_rules() feeds the Kubernetes API test server's token auth.
+
+    The rules it returns are taken as they are, and they allow what the
+    monitor does and deny what it must not.
+    """
+    objects = chart.render()
+    user = auth.User(name='system:serviceaccount:openstack:monitor',
+                     rules=tuple(auth.PolicyRule.from_dict(item)
+                                 for item in render.rbac_rules(objects)))
+
+    def allowed(verb, resource, *, group='', namespace=None, name=None):
+        return user.allows(auth.Request(
+            verb=verb, resource=resource, api_group=group,
+            namespace=namespace, name=name))
+
+    assert allowed('watch', 'nodes')
+    assert allowed('create', 'events', namespace='default')
+    assert allowed('update', 'leases', group=LEASE_GROUP,
+                   namespace=NAMESPACE, name='masakari-hostmonitor')
+    assert not allowed('patch', 'nodes', name='compute-01')
+    assert not allowed('update', 'leases', group=LEASE_GROUP,
+                       namespace=NAMESPACE, name='someone-else')
+    assert not allowed('create', 'leases', group=LEASE_GROUP,
+                       namespace='kube-system')
+    assert not allowed('list', 'secrets', namespace=NAMESPACE)

@@ -96,6 +96,14 @@ TEMPLATE_REJECTS = [
      'need secrets.redfish.credentials.name'),
     ({'manifests.service_monitor': True},
      'manifests.service_monitor needs manifests.service_metrics'),
+    ({K8S + 'leader_election_lease_duration': 10,
+      K8S + 'leader_election_renew_deadline': 10},
+     'leader_election_renew_deadline (10) must be shorter than'
+     ' leader_election_lease_duration (10)'),
+    ({K8S + 'leader_election_renew_deadline': 2,
+      K8S + 'leader_election_retry_period': 2.5},
+     'leader_election_retry_period (2.5) must be shorter than'
+     ' leader_election_renew_deadline (2)'),
 ]
 
 

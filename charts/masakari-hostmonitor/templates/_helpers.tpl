@@ -291,6 +291,16 @@ message. Included by the Deployment, so every render runs them.
 {{- if and (include "masakari-hostmonitor.redfish" .) (not .Values.secrets.redfish.credentials.name) -}}
 {{- fail "conf.masakarimonitors.k8s.fencing redfish / fence_action redfish-power-off need secrets.redfish.credentials.name: the Secret with the BMC credentials" -}}
 {{- end -}}
+{{- $k8s := include "masakari-hostmonitor.k8sConf" . | fromJson -}}
+{{- $duration := $k8s.leader_election_lease_duration -}}
+{{- $deadline := $k8s.leader_election_renew_deadline -}}
+{{- $retry := $k8s.leader_election_retry_period -}}
+{{- if and $duration $deadline (le (float64 $duration) (float64 $deadline)) -}}
+{{- fail (printf "conf.masakarimonitors.k8s.leader_election_renew_deadline (%v) must be shorter than leader_election_lease_duration (%v): a leader must give up before others may take over" $deadline $duration) -}}
+{{- end -}}
+{{- if and $deadline $retry (le (float64 $deadline) (float64 $retry)) -}}
+{{- fail (printf "conf.masakarimonitors.k8s.leader_election_retry_period (%v) must be shorter than leader_election_renew_deadline (%v)" $retry $deadline) -}}
+{{- end -}}
 {{- if and .Values.manifests.service_monitor (not .Values.manifests.service_metrics) -}}
 {{- fail "manifests.service_monitor needs manifests.service_metrics: the ServiceMonitor scrapes that Service" -}}
 {{- end -}}

@@ -34,9 +34,7 @@ import json
 import logging
 import os
 import shutil
-import socket
 import socketserver
-import ssl
 import tempfile
 import threading
 import typing
@@ -62,8 +60,9 @@ _WATCH_BATCH = 200
 # The longest a streaming handler waits (real seconds) before it looks
 # again at the clock, the client and the server's stop flag.
 _STREAM_POLL_SECONDS = 0.25
-_CONNECTION_ERRORS = (ConnectionError, ssl.SSLError, socket.timeout,
-                      OSError, ValueError)
+# A client that went away surfaces as one of these (SSLError, timeouts and
+# ConnectionError are all OSErrors); they end the connection quietly.
+_CONNECTION_ERRORS = (OSError,)
 
 
 class RequestRecord(typing.NamedTuple):
@@ -362,7 +361,13 @@ class KubeApiServer:
         if not is_control:
             exchange.on_finish = self._record
         try:
-            exchange.read_body()
+            try:
+                exchange.read_body()
+            except ValueError:
+                handler.close_connection = True
+                exchange.send_error(errors.BadRequest(
+                    'the request body is not framed as its headers say'))
+                return
             if is_control:
                 self._control.handle(exchange)
             else:
@@ -371,7 +376,8 @@ class KubeApiServer:
             handler.close_connection = True
             LOG.debug('%s %s: connection lost: %s', method, exchange.path,
                       exc)
-        exchange.finish()
+        finally:
+            exchange.finish()
 
     def _handle_api(self, exchange):
         try:

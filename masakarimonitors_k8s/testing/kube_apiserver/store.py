@@ -113,9 +113,19 @@ class _Entry:
 
     def full(self):
         """The object's JSON with ``kind`` and ``apiVersion``, cached."""
-        if self._full is None:
-            self._full = self.prefix + self.body[1:]
-        return self._full
+        full = self._full
+        if full is None:
+            full = self._full = self.prefix + self.body[1:]
+        return full
+
+    def forget_full(self):
+        """Drop the cached full JSON of a superseded version.
+
+        History keeps old versions for resumed watches, which are rare;
+        their bytes are rebuilt if needed instead of doubling the memory
+        the history takes.
+        """
+        self._full = None
 
     def object(self):
         """A private dict copy of the object, with kind and apiVersion."""
@@ -846,6 +856,8 @@ class ObjectStore:
                        dict(metadata.get('labels') or {}),
                        rtype.field_values(ordered), rtype.kind_prefix)
         self._rv = rv
+        if prev is not None:
+            prev.forget_full()
         table = self._tables[rtype.name]
         if change_type == 'DELETED':
             table.remove(key)

@@ -14,7 +14,9 @@
 
 """LIST and WATCH over HTTP with the official kubernetes client."""
 
+import http.client
 import json
+import socket
 
 from kubernetes import client
 from kubernetes import watch
@@ -301,7 +303,23 @@ def test_watch_without_timeout_gets_a_server_chosen_one(manual_clock,
         conftest.wait_for(lambda: server.open_watch_count() == 1,
                           what='the client to watch again')
         watcher.stop()
-        conftest.wait_for(lambda: len(watches_ended()) == 2,
-                          what='the server to notice the client left')
+        server.faults.drop_watches(clean=True)
         reader.join()
+        conftest.wait_for(lambda: len(watches_ended()) == 2,
+                          what='the second watch to end')
         assert server.open_watch_count() == 0
+
+
+def test_server_ends_watches_of_clients_that_left(server):
+    connection = http.client.HTTPConnection(*server.address, timeout=10)
+    connection.request('GET', '/api/v1/nodes?watch=true', headers={
+        'Authorization': 'Bearer ' + conftest.ADMIN_TOKEN})
+    response = connection.getresponse()
+    assert response.status == 200
+    assert response.getheader('Transfer-Encoding') == 'chunked'
+    assert server.open_watch_count() == 1
+    connection.sock.shutdown(socket.SHUT_RDWR)
+    connection.close()
+    conftest.wait_for(lambda: server.open_watch_count() == 0,
+                      what='the server to notice the client left')
+    assert server.store.watcher_count() == 0
