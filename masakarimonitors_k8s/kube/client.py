@@ -33,6 +33,7 @@ import urllib.parse
 import kubernetes.client
 from kubernetes.client import exceptions as k8s_exceptions
 from kubernetes import config as k8s_config
+import urllib3
 
 from masakarimonitors_k8s import policy
 
@@ -126,6 +127,11 @@ def build_api_client(settings):
         k8s_config.load_incluster_config(client_configuration=configuration)
     if settings.insecure:
         configuration.verify_ssl = False
+    # urllib3 would otherwise re-send a GET answered 429/503 after sleeping
+    # its Retry-After, unseen: the reflector retries, logs and counts
+    # itself, and must be able to stop without waiting out a sleep.
+    configuration.retries = urllib3.util.Retry(
+        total=0, redirect=0, respect_retry_after_header=False)
     return kubernetes.client.ApiClient(configuration)
 
 

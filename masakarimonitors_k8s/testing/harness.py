@@ -25,9 +25,9 @@ has seen the store's latest resourceVersion and has nothing left to send.
 """
 
 import dataclasses
+import os
+import tempfile
 import time
-
-import kubernetes.client
 
 from masakarimonitors_k8s.clock import ManualClock
 from masakarimonitors_k8s.clock import SystemClock
@@ -87,6 +87,8 @@ class ClusterUnderTest:
         self.server.start()
         self.store = self.server.store
         self.model = test_cluster.ClusterModel(self.store, self.clock)
+        self._workdir = tempfile.TemporaryDirectory(prefix='k8s-cluster-')
+        self.workdir = self._workdir.name
 
     def add_nodes(self, names):
         for name in names:
@@ -100,6 +102,7 @@ class ClusterUnderTest:
 
     def stop(self):
         self.server.stop()
+        self._workdir.cleanup()
 
 
 class MonitorUnderTest:
@@ -111,13 +114,13 @@ class MonitorUnderTest:
 
     def __init__(self, cluster, masakari, settings, *, wrap_sender=None):
         self.cluster = cluster
-        configuration = kubernetes.client.Configuration()
-        configuration.host = cluster.server.url
-        configuration.api_key['BearerToken'] = 'Bearer ' + TOKEN
-        if cluster.server.ca_file:
-            configuration.ssl_ca_cert = cluster.server.ca_file
+        # The production path: a kubeconfig, as an operator would write.
+        kubeconfig = os.path.join(cluster.workdir, 'kubeconfig')
+        cluster.server.write_kubeconfig(kubeconfig, token=TOKEN)
+        connection = dataclasses.replace(settings.connection,
+                                         kubeconfig=kubeconfig)
         kube = kube_client.KubeClient(
-            kubernetes.client.ApiClient(configuration),
+            kube_client.build_api_client(connection),
             server_clock=kube_client.ServerClock(SystemClock()),
             connect_timeout=settings.connection.connect_timeout,
             read_timeout=settings.connection.read_timeout)

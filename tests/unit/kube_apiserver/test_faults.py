@@ -20,6 +20,8 @@ import pytest
 
 from masakarimonitors_k8s.testing.kube_apiserver import faults as faults_mod
 
+pytestmark = pytest.mark.timeout(60)
+
 
 @pytest.fixture
 def calls():

@@ -24,6 +24,7 @@ from masakarimonitors_k8s.testing.kube_apiserver import patches
 from masakarimonitors_k8s.testing.kube_apiserver import store as store_mod
 
 NS = 'kube-node-lease'
+pytestmark = pytest.mark.timeout(60)
 
 
 def node(name, labels=None, **spec):
