@@ -299,7 +299,7 @@ def test_backoff_doubles_with_jitter_up_to_the_cap():
     rng = random.Random(2026)
     expected = [min(30.0, min(30.0, 0.8 * 2 ** (n - 1))
                     * (0.8 + 0.4 * rng.random()))
-                for n in range(1, failures + 2)]
+                for n in range(1, failures + 1)]
     assert stop.waits == pytest.approx(expected)
     assert stop.waits[1] > stop.waits[0]
     assert all(24.0 <= wait <= 30.0 for wait in stop.waits[7:])
