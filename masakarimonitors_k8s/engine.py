@@ -89,6 +89,7 @@ class DecisionEngine:
         # While the node watch is down, no window may run out on old
         # observations: the verdicts wait for a fresh view.
         self.node_view_fresh = True
+        self._clock_steps = getattr(server_clock, 'steps', 0)
         self.counters = Counters()
         if settings.fencing == 'none':
             LOG.warning(
@@ -162,6 +163,11 @@ class DecisionEngine:
         if kind == 'DELETED':
             self._leases.pop(lease.name, None)
         else:
+            known = self._leases.get(lease.name)
+            observed_at = self._clock.now().monotonic
+            if known is not None and known.renew_time == lease.renew_time:
+                observed_at = known.observed_at
+            lease = dataclasses.replace(lease, observed_at=observed_at)
             self._leases[lease.name] = lease
             if lease.renew_time is not None:
                 self._schedule_lease_check(lease)
@@ -196,6 +202,12 @@ class DecisionEngine:
         """Re-assess nodes whose window or lease deadline has passed."""
         if not self.node_view_fresh:
             return
+        steps = getattr(self._clock, 'steps', 0)
+        if steps != self._clock_steps:
+            # The API server's clock estimate jumped: lease deadlines
+            # computed on the old estimate are wrong.
+            self._clock_steps = steps
+            self._reschedule_lease_checks()
         now = self._clock.now()
         due = set()
         while self._deadlines and self._deadlines[0][0] <= now.monotonic:
@@ -209,14 +221,30 @@ class DecisionEngine:
             self._evaluate(name)
 
     # -- internals -----------------------------------------------------
+    def _reschedule_lease_checks(self):
+        self._deadlines = [entry for entry in self._deadlines
+                           if entry[1] not in self._leases]
+        heapq.heapify(self._deadlines)
+        for name, lease in self._leases.items():
+            if lease.renew_time is not None:
+                self._schedule_lease_check(lease)
+        for name in list(self._nodes):
+            assessment = self._assessments.get(name)
+            deadline = assessment and policy.next_deadline(assessment,
+                                                           self._settings)
+            if deadline is not None:
+                heapq.heappush(self._deadlines, (deadline, name))
+
     def _schedule_lease_check(self, lease):
         if not self._settings.watch_leases:
             return
         now = self._clock.now()
-        stale_at = lease.renew_time + self._settings.lease_stale_after
+        stale_after = self._settings.lease_stale_after
+        server_due = now.monotonic + max(
+            0.0, lease.renew_time + stale_after - now.wall)
+        heard_due = (lease.observed_at or now.monotonic) + stale_after
         heapq.heappush(self._deadlines, (
-            now.monotonic + max(0.0, stale_at - now.wall) + 0.001,
-            lease.name))
+            max(server_due, heard_due) + 0.001, lease.name))
 
     def _forget(self, name, why):
         self._nodes.pop(name, None)

@@ -113,12 +113,15 @@ class Intent:
                 'cluster_status': self.cluster_status}
 
 
-def read_signal(node, lease, *, now_wall, settings, lease_view_fresh):
+def read_signal(node, lease, *, now_wall, settings, lease_view_fresh,
+                now_monotonic=None):
     """Classify what Kubernetes says about a node right now.
 
     :param node: NodeState.
     :param lease: LeaseState or None.
     :param now_wall: the API server's wall clock (epoch s).
+    :param now_monotonic: our monotonic clock; with the lease's
+        ``observed_at`` it bounds the silence by what we actually heard.
     :param settings: conf.PolicySettings.
     :param lease_view_fresh: False while the lease watch is not in sync;
         stale-looking leases then prove nothing (our view is what's old).
@@ -126,6 +129,8 @@ def read_signal(node, lease, *, now_wall, settings, lease_view_fresh):
     if (settings.watch_leases and lease_view_fresh and lease is not None
             and lease.renew_time is not None):
         silent_for = now_wall - lease.renew_time
+        if lease.observed_at is not None and now_monotonic is not None:
+            silent_for = min(silent_for, now_monotonic - lease.observed_at)
         if silent_for > settings.lease_stale_after:
             return Signal(SignalKind.DOWN,
                           'kubelet lease not renewed for %.0f s'
@@ -169,7 +174,8 @@ def assess(previous, node, lease=None, *, now, settings,
     current observation -> the new assessment.
     """
     signal = read_signal(node, lease, now_wall=now.wall, settings=settings,
-                         lease_view_fresh=lease_view_fresh)
+                         lease_view_fresh=lease_view_fresh,
+                         now_monotonic=now.monotonic)
     if previous is None:
         previous = Assessment(Health.HEALTHY, 'first seen', now.monotonic)
     health = previous.health

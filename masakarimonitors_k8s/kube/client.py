@@ -62,10 +62,16 @@ class ServerClock:
     clock stands in.
     """
 
+    # A new Date further than this from our prediction is a step of the
+    # server's clock (or the first reading): deadlines computed on the old
+    # estimate are then recomputed. Date has a one-second resolution.
+    STEP_THRESHOLD = 2.0
+
     def __init__(self, clock):
         self._clock = clock
         self._lock = threading.Lock()
         self._anchor = None  # (server wall, our monotonic)
+        self.steps = 0
 
     def observe(self, date_header):
         if not date_header:
@@ -79,6 +85,11 @@ class ServerClock:
         # the error.
         anchor = (server_wall + 0.5, self._clock.monotonic())
         with self._lock:
+            previous = self._anchor
+            if previous is None or abs(
+                    previous[0] + (anchor[1] - previous[1]) - anchor[0]) > (
+                    self.STEP_THRESHOLD):
+                self.steps += 1
             self._anchor = anchor
 
     @property

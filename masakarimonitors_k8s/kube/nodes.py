@@ -64,6 +64,10 @@ class LeaseState:
     renew_time: float | None
     duration: float | None = None
     problems: tuple = ()
+    # Our monotonic time when this renewTime was first seen (set by the
+    # engine), so that a backlog or a jump of the server's clock never makes
+    # a renewal we have just heard of look stale.
+    observed_at: float | None = None
 
 
 def parse_time(value):

@@ -59,12 +59,13 @@ def wait_until(predicate, *, timeout=20.0, what='condition'):
         time.sleep(0.01)
 
 
-def fast_settings(**policy):
+def fast_settings(*, scope=None, **policy):
     """Settings for tests: tiny retry delays; policy overrides."""
     policy_settings = dataclasses.replace(
         k8s_conf.PolicySettings(), **dict({'recovery_window': 0.0},
                                           **policy))
     return k8s_conf.Settings(
+        scope=scope or k8s_conf.ScopeSettings(),
         connection=k8s_conf.ConnectionSettings(connect_timeout=2.0,
                                                read_timeout=2.0),
         watch=k8s_conf.WatchSettings(watch_timeout=30, page_size=50,
@@ -79,9 +80,12 @@ def fast_settings(**policy):
 class ClusterUnderTest:
     """Test API server + cluster model on a manual clock."""
 
-    def __init__(self, *, rules=MONITOR_RULES):
-        self.clock = ManualClock(wall=time.time())
+    def __init__(self, *, rules=MONITOR_RULES, tls=False, skew=0.0):
+        # ``skew``: how far the cluster's clocks (API server, kubelets) are
+        # ahead of the monitor's.
+        self.clock = ManualClock(wall=time.time() + skew)
         self.server = test_server.KubeApiServer(clock=self.clock, auth=True,
+                                                tls=tls,
                                                 bookmark_interval=1.0)
         self.server.add_token(TOKEN, user='monitor', rules=rules)
         self.server.start()
@@ -112,16 +116,33 @@ class MonitorUnderTest:
     count deliveries).
     """
 
-    def __init__(self, cluster, masakari, settings, *, wrap_sender=None):
+    def __init__(self, cluster, masakari, settings, *, wrap_sender=None,
+                 via='kubeconfig', clock=None):
+        """Start the monitor.
+
+        ``clock``: the monitor's clock; real time by default. Give it the
+        cluster's ManualClock (or an OffsetClock of it, for skew) to move
+        the monitor's windows with the test instead of waiting them out.
+        """
         self.cluster = cluster
-        # The production path: a kubeconfig, as an operator would write.
-        kubeconfig = os.path.join(cluster.workdir, 'kubeconfig')
-        cluster.server.write_kubeconfig(kubeconfig, token=TOKEN)
-        connection = dataclasses.replace(settings.connection,
-                                         kubeconfig=kubeconfig)
+        clock = clock or SystemClock()
+        if via == 'kubeconfig':
+            # The usual path outside a pod, as an operator would write it.
+            kubeconfig = os.path.join(cluster.workdir, 'kubeconfig')
+            cluster.server.write_kubeconfig(kubeconfig, token=TOKEN)
+            connection = dataclasses.replace(settings.connection,
+                                             kubeconfig=kubeconfig)
+        else:
+            # URL + CA + token file: what a pod's service account offers.
+            token_file = os.path.join(cluster.workdir, 'token')
+            with open(token_file, 'w') as stream:
+                stream.write(TOKEN + '\n')
+            connection = dataclasses.replace(
+                settings.connection, api_url=cluster.server.url,
+                ca_file=cluster.server.ca_file, token_file=token_file)
         kube = kube_client.KubeClient(
             kube_client.build_api_client(connection),
-            server_clock=kube_client.ServerClock(SystemClock()),
+            server_clock=kube_client.ServerClock(clock),
             connect_timeout=settings.connection.connect_timeout,
             read_timeout=settings.connection.read_timeout)
         sender = notifier.MasakariSender(
@@ -129,7 +150,7 @@ class MonitorUnderTest:
         if wrap_sender is not None:
             sender = wrap_sender(sender)
         self.monitor = driver.Monitor(settings=settings, kube=kube,
-                                      sender=sender)
+                                      sender=sender, clock=clock)
         self.monitor.start()
 
     @property
@@ -142,12 +163,18 @@ class MonitorUnderTest:
     def settled(self, timeout=20.0):
         """Seen everything the store has, decided, and delivered."""
         store = self.cluster.store
+        watched = [(self.nodes_reflector, 'nodes', None)]
+        if len(self.monitor.reflectors) > 1:
+            watched.append((self.monitor.reflectors[1], 'leases',
+                            self.monitor.settings.policy.lease_namespace))
 
         def caught_up():
-            seen = self.nodes_reflector.stats.resource_version
-            return (seen is not None and self.synced()
-                    and int(seen) >= _newest_node_rv(store)
-                    and self.monitor.idle()
+            for reflector, resource, namespace in watched:
+                seen = reflector.stats.resource_version
+                if seen is None or not reflector.stats.synced or int(
+                        seen) < _newest_rv(store, resource, namespace):
+                    return False
+            return (self.monitor.idle()
                     and not self.monitor.deliveries.pending())
         wait_until(caught_up, timeout=timeout, what='the monitor to settle')
 
@@ -155,8 +182,8 @@ class MonitorUnderTest:
         self.monitor.stop()
 
 
-def _newest_node_rv(store):
-    items, _list_rv, _token = store.list('nodes')
+def _newest_rv(store, resource, namespace=None):
+    items, _list_rv, _token = store.list(resource, namespace=namespace)
     return max((int(item['metadata']['resourceVersion']) for item in items),
                default=0)
 
