@@ -22,6 +22,7 @@ policy and the delivery code stay testable without a global configuration.
 
 import dataclasses
 import math
+import re
 
 from oslo_config import cfg
 
@@ -42,7 +43,8 @@ def _group():
 
 
 HOSTNAME_SOURCES = ('node-name', 'short-name', 'label', 'annotation')
-FENCING_MODES = ('taint', 'none')
+FENCING_MODES = ('taint', 'redfish', 'none')
+FENCE_ACTIONS = ('none', 'redfish-power-off')
 
 # Kubernetes' own marker for "this node is verified powered off" (GA 1.28,
 # KEP-2268 non-graceful node shutdown).
@@ -120,7 +122,9 @@ policy_opts = [
                     'alone allows ``host_status: NORMAL`` (the only status '
                     'on which Masakari evacuates). ``taint``: the node '
                     'carries the ``out_of_service_taint``, set by an admin '
-                    'or a remediation operator after power-off. ``none``: '
+                    'or a remediation operator after power-off. '
+                    '``redfish``: the taint, or the host\'s BMC reports '
+                    'its system powered Off over Redfish. ``none``: '
                     'trust Kubernetes alone and report NORMAL as soon as '
                     'the node is failed. UNSAFE: a partitioned but running '
                     'host gets its VMs started twice; logged as a warning '
@@ -173,7 +177,102 @@ delivery_opts = [
                       'later.'),
 ]
 
-ALL_OPTS = connection_opts + scope_opts + policy_opts + delivery_opts
+guard_opts = [
+    cfg.StrOpt('max_unhealthy', default='49%',
+               help='Storm guard: when more nodes than this are failed at '
+                    'once in a zone (a count, or a percentage of the '
+                    'monitored nodes of the zone), new STOPPED '
+                    'notifications and fencing are held until the number '
+                    'drops. Many simultaneous failures are more likely a '
+                    'network or control-plane fault than dead hosts. '
+                    'Default 49%: the complement of medik8s Node Health '
+                    'Check\'s minHealthy 51%, and below the 55% at which '
+                    'Kubernetes itself declares a zone disrupted.'),
+    cfg.StrOpt('storm_zone_label', default='topology.kubernetes.io/zone',
+               help='Node label that groups nodes into zones for the storm '
+                    'guard. Nodes without it, or all nodes when empty, '
+                    'form one zone.'),
+]
+
+leader_opts = [
+    cfg.BoolOpt('leader_election', default=False,
+                help='Run leader election on a coordination.k8s.io/v1 '
+                     'Lease, so that of several replicas only the leader '
+                     'notifies and fences. Standbys keep watching and take '
+                     'over within the lease duration.'),
+    cfg.StrOpt('leader_election_namespace',
+               help='Namespace of the leader election Lease. Default: the '
+                    'POD_NAMESPACE environment variable, else the '
+                    'service account\'s namespace.'),
+    cfg.StrOpt('leader_election_lease_name', default='masakari-hostmonitor',
+               help='Name of the leader election Lease.'),
+    cfg.FloatOpt('leader_election_lease_duration', default=15.0, min=1.0,
+                 help='Seconds a leader holds the lease without renewing '
+                      'it before a standby may take over (client-go: '
+                      '15).'),
+    cfg.FloatOpt('leader_election_renew_deadline', default=10.0, min=0.5,
+                 help='Seconds the leader keeps trying to renew before it '
+                      'gives up leadership and stops notifying (client-go: '
+                      '10).'),
+    cfg.FloatOpt('leader_election_retry_period', default=2.0, min=0.1,
+                 help='Seconds between attempts to acquire or renew the '
+                      'lease (client-go: 2).'),
+]
+
+redfish_opts = [
+    cfg.StrOpt('fence_action', default='none', choices=FENCE_ACTIONS,
+               help='Active fencing. ``redfish-power-off``: once a node is '
+                    'failed (after ``confirmation_window``) and the guards '
+                    'allow it, power its host off through the BMC, verify '
+                    'that it is Off, add the out-of-service taint (so '
+                    'Kubernetes releases its pods and volumes) and report '
+                    'NORMAL. Every action is logged and recorded as an '
+                    'Event on the Node.'),
+    cfg.StrOpt('redfish_bmc_map_file',
+               help='YAML or JSON file mapping node names to BMC addresses '
+                    '(``https://bmc/`` or a full ``.../Systems/<id>`` URL). '
+                    'Node annotation ``redfish_bmc_annotation`` takes '
+                    'precedence.'),
+    cfg.StrOpt('redfish_bmc_annotation',
+               default='masakari.openstack.org/bmc-address',
+               help='Node annotation holding the node\'s BMC address.'),
+    cfg.StrOpt('redfish_credentials_file',
+               help='YAML or JSON file with the BMC ``username`` and '
+                    '``password`` (optionally per node under ``nodes``). '
+                    'Mount it from a Secret; never put credentials in the '
+                    'configuration file.'),
+    cfg.StrOpt('redfish_ca_file',
+               help='CA bundle to verify BMC certificates.'),
+    cfg.BoolOpt('redfish_insecure', default=False,
+                help='Skip TLS verification of BMCs. Logged as a warning.'),
+    cfg.FloatOpt('redfish_timeout', default=5.0, min=0.1,
+                 help='Seconds to wait for a BMC answer (like [host] '
+                      'ipmi_timeout).'),
+    cfg.IntOpt('redfish_retry_max', default=3, min=0,
+               help='Retries of a failed BMC request (like [host] '
+                    'ipmi_retry_max).'),
+    cfg.FloatOpt('redfish_retry_interval', default=10.0, min=0.0,
+                 help='Seconds between BMC retries (like [host] '
+                      'ipmi_retry_interval).'),
+    cfg.FloatOpt('fence_verify_timeout', default=60.0, min=1.0,
+                 help='Seconds to wait for the BMC to report the system '
+                      'Off after a power-off request.'),
+]
+
+status_opts = [
+    cfg.PortOpt('status_port', default=0,
+                help='Port of the HTTP endpoint serving /healthz, /readyz '
+                     'and /metrics (Prometheus). 0 disables it.'),
+    cfg.HostAddressOpt('status_bind_host', default='0.0.0.0',
+                       help='Address the status endpoint listens on.'),
+    cfg.BoolOpt('node_events', default=True,
+                help='Record each decision (suspect, failed, notified, '
+                     'held, fenced, recovered) as a Kubernetes Event on the '
+                     'Node, for ``kubectl describe node``.'),
+]
+
+ALL_OPTS = (connection_opts + scope_opts + policy_opts + delivery_opts
+            + guard_opts + leader_opts + redfish_opts + status_opts)
 
 
 def register_opts(conf):
@@ -239,12 +338,79 @@ class DeliverySettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class UnhealthyLimit:
+    """``max_unhealthy``: a count, or a percentage of a zone's nodes."""
+    value: float = 49.0
+    percent: bool = True
+
+    @classmethod
+    def parse(cls, text):
+        match = re.fullmatch(r'\s*(\d+(?:\.\d+)?)\s*(%?)\s*', text or '')
+        if not match:
+            raise ValueError('is neither a count (3) nor a percentage (49%)')
+        value, percent = float(match.group(1)), bool(match.group(2))
+        if percent and value > 100:
+            raise ValueError('is more than 100%')
+        return cls(value, percent)
+
+    def allowed(self, zone_size):
+        """How many failed nodes a zone of ``zone_size`` may have."""
+        if self.percent:
+            return math.floor(zone_size * self.value / 100.0)
+        return int(self.value)
+
+    def __str__(self):
+        return ('%g%%' % self.value) if self.percent else '%d' % self.value
+
+
+@dataclasses.dataclass(frozen=True)
+class GuardSettings:
+    max_unhealthy: UnhealthyLimit = UnhealthyLimit()
+    zone_label: str = 'topology.kubernetes.io/zone'
+
+
+@dataclasses.dataclass(frozen=True)
+class LeaderSettings:
+    enabled: bool = False
+    namespace: str | None = None
+    lease_name: str = 'masakari-hostmonitor'
+    lease_duration: float = 15.0
+    renew_deadline: float = 10.0
+    retry_period: float = 2.0
+
+
+@dataclasses.dataclass(frozen=True)
+class RedfishSettings:
+    fence_action: str = 'none'
+    bmc_map_file: str | None = None
+    bmc_annotation: str = 'masakari.openstack.org/bmc-address'
+    credentials_file: str | None = None
+    ca_file: str | None = None
+    insecure: bool = False
+    timeout: float = 5.0
+    retry_max: int = 3
+    retry_interval: float = 10.0
+    verify_timeout: float = 60.0
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusSettings:
+    port: int = 0
+    bind_host: str = '0.0.0.0'
+    node_events: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     connection: ConnectionSettings = ConnectionSettings()
     watch: WatchSettings = WatchSettings()
     scope: ScopeSettings = ScopeSettings()
     policy: PolicySettings = PolicySettings()
     delivery: DeliverySettings = DeliverySettings()
+    guards: GuardSettings = GuardSettings()
+    leader: LeaderSettings = LeaderSettings()
+    redfish: RedfishSettings = RedfishSettings()
+    status: StatusSettings = StatusSettings()
 
 
 def _read(group, name):
@@ -297,9 +463,41 @@ def load_settings(conf):
             retry_initial=values['notify_retry_initial'],
             retry_max=values['notify_retry_max'],
             unknown_host_recheck=values['unknown_host_recheck']),
+        guards=GuardSettings(
+            max_unhealthy=_unhealthy_limit(values['max_unhealthy']),
+            zone_label=values['storm_zone_label'] or ''),
+        leader=LeaderSettings(
+            enabled=values['leader_election'],
+            namespace=values['leader_election_namespace'],
+            lease_name=values['leader_election_lease_name'],
+            lease_duration=values['leader_election_lease_duration'],
+            renew_deadline=values['leader_election_renew_deadline'],
+            retry_period=values['leader_election_retry_period']),
+        redfish=RedfishSettings(
+            fence_action=values['fence_action'],
+            bmc_map_file=values['redfish_bmc_map_file'],
+            bmc_annotation=values['redfish_bmc_annotation'],
+            credentials_file=values['redfish_credentials_file'],
+            ca_file=values['redfish_ca_file'],
+            insecure=values['redfish_insecure'],
+            timeout=values['redfish_timeout'],
+            retry_max=values['redfish_retry_max'],
+            retry_interval=values['redfish_retry_interval'],
+            verify_timeout=values['fence_verify_timeout']),
+        status=StatusSettings(
+            port=values['status_port'],
+            bind_host=values['status_bind_host'],
+            node_events=values['node_events']),
     )
     check_settings(settings)
     return settings
+
+
+def _unhealthy_limit(text):
+    try:
+        return UnhealthyLimit.parse(text)
+    except ValueError as exc:
+        _fail('max_unhealthy', text, str(exc))
 
 
 def _fail(option, value, why):
@@ -351,6 +549,40 @@ def check_settings(settings):
     if not selectors.is_valid_label_key(policy.out_of_service_taint):
         _fail('out_of_service_taint', policy.out_of_service_taint,
               'is not a valid taint key')
+
+    guards = settings.guards
+    if guards.zone_label and not selectors.is_valid_label_key(
+            guards.zone_label):
+        _fail('storm_zone_label', guards.zone_label,
+              'is not a valid label key')
+
+    leader = settings.leader
+    if leader.renew_deadline >= leader.lease_duration:
+        _fail('leader_election_renew_deadline', leader.renew_deadline,
+              'must be shorter than leader_election_lease_duration (%s)'
+              % leader.lease_duration)
+    if leader.retry_period >= leader.renew_deadline:
+        _fail('leader_election_retry_period', leader.retry_period,
+              'must be shorter than leader_election_renew_deadline (%s)'
+              % leader.renew_deadline)
+
+    redfish = settings.redfish
+    uses_redfish = (settings.policy.fencing == 'redfish'
+                    or redfish.fence_action == 'redfish-power-off')
+    if uses_redfish and not redfish.credentials_file:
+        option = ('fencing' if settings.policy.fencing == 'redfish'
+                  else 'fence_action')
+        _fail('redfish_credentials_file', redfish.credentials_file,
+              'is required with %s = %s' % (
+                  option, getattr(settings.policy, option, None)
+                  or redfish.fence_action))
+    if redfish.fence_action != 'none' and settings.policy.fencing == 'none':
+        _fail('fence_action', redfish.fence_action,
+              'makes no sense with fencing = none (which reports NORMAL '
+              'without any evidence)')
+    if not selectors.is_valid_label_key(redfish.bmc_annotation):
+        _fail('redfish_bmc_annotation', redfish.bmc_annotation,
+              'is not a valid annotation key')
 
     delivery = settings.delivery
     if delivery.retry_max < delivery.retry_initial:

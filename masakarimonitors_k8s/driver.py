@@ -95,11 +95,16 @@ class Monitor:
             hostname_key=settings.scope.hostname_key,
             exclude_label=settings.scope.exclude_label,
             out_of_service_taint=settings.policy.out_of_service_taint)
+        # Observers (events, metrics) get: transition(state, previous,
+        # current) and delivered(notification, result); each optional.
+        self.listeners = []
         self.deliveries = k8s_notifier.DeliveryQueue(
-            sender=sender, clock=self.clock, settings=settings.delivery)
+            sender=sender, clock=self.clock, settings=settings.delivery,
+            on_result=self._tell('delivered'))
         self.engine = k8s_engine.DecisionEngine(
             translator=translator, settings=settings.policy,
-            outbox=self.deliveries.offer, server_clock=kube.server_clock)
+            outbox=self.deliveries.offer, server_clock=kube.server_clock,
+            on_transition=self._tell('transition'))
         idle_timeout = BOOKMARK_PERIOD + WATCH_IDLE_MARGIN
         self.reflectors = [kube_reflector.Reflector(
             name='nodes', client=kube, path=NODES_PATH,
@@ -122,6 +127,19 @@ class Monitor:
             self.deliveries, self.stop_event)
         self._decision_thread = None
         self.handled = 0   # inbox items fully processed
+
+    def _tell(self, what):
+        def tell(*args):
+            for listener in list(self.listeners):
+                method = getattr(listener, what, None)
+                if method is None:
+                    continue
+                try:
+                    method(*args)
+                except Exception:
+                    LOG.exception('Listener %r failed on %s; continuing.',
+                                  listener, what)
+        return tell
 
     def idle(self):
         """True when every posted observation has been decided upon."""

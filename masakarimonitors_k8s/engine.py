@@ -76,7 +76,9 @@ class DecisionEngine:
         server's wall time estimate plus our monotonic time).
     """
 
-    def __init__(self, *, translator, settings, outbox, server_clock):
+    def __init__(self, *, translator, settings, outbox, server_clock,
+                 on_transition=None):
+        self._on_transition = on_transition
         self._translator = translator
         self._settings = settings
         self._outbox = outbox
@@ -271,6 +273,10 @@ class DecisionEngine:
                          state.hostname,
                          previous.health.value if previous else 'unseen',
                          current.health.value, current.reason)
+        if self._on_transition is not None and (
+                previous is None or previous.health is not current.health
+                or previous.fenced != current.fenced):
+            self._on_transition(state, previous, current)
         deadline = policy.next_deadline(current, self._settings)
         if deadline is not None:
             heapq.heappush(self._deadlines, (deadline, name))
