@@ -40,6 +40,7 @@ from masakarimonitors_k8s import engine as k8s_engine
 from masakarimonitors_k8s.kube import client as kube_client
 from masakarimonitors_k8s.kube import nodes as kube_nodes
 from masakarimonitors_k8s.kube import reflector as kube_reflector
+from masakarimonitors_k8s import leader as k8s_leader
 from masakarimonitors_k8s import notifier as k8s_notifier
 
 LOG = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ class Monitor:
     :param clock: Clock.
     """
 
-    def __init__(self, *, settings, kube, sender, clock=None):
+    def __init__(self, *, settings, kube, sender, clock=None,
+                 identity=None):
         self.settings = settings
         self.clock = clock or SystemClock()
         self.kube = kube
@@ -125,8 +127,27 @@ class Monitor:
                 clock=self.clock, stop_event=self.stop_event))
         self.delivery_worker = k8s_notifier.DeliveryWorker(
             self.deliveries, self.stop_event)
+        self.leader = None
+        if settings.leader.enabled:
+            self.leader = k8s_leader.LeaderElector(
+                kube=kube, settings=settings.leader,
+                namespace=k8s_leader.default_namespace(
+                    settings.leader.namespace),
+                identity=identity or k8s_leader.default_identity(),
+                clock=self.clock, stop_event=self.stop_event,
+                on_change=self._leadership_changed)
+            self.deliveries.may_send = lambda: self.leader.is_leader
         self._decision_thread = None
         self.handled = 0   # inbox items fully processed
+
+    def _leadership_changed(self, leading):
+        self.deliveries.wake()
+        self._tell('leadership')(leading)
+
+    @property
+    def may_act(self):
+        """Whether this replica may notify and fence now."""
+        return self.leader is None or self.leader.is_leader
 
     def _tell(self, what):
         def tell(*args):
@@ -198,12 +219,16 @@ class Monitor:
         self._decision_thread.start()
         for reflector in self.reflectors:
             reflector.start()
+        if self.leader is not None:
+            self.leader.start()
 
     def stop(self, timeout=10.0):
         self.stop_event.set()
         self.kube.interrupt_streams()
         for reflector in self.reflectors:
             reflector.join(timeout)
+        if self.leader is not None:
+            self.leader.join(timeout)
         if self._decision_thread is not None:
             self._decision_thread.join(timeout)
         self.delivery_worker.join(timeout)
@@ -215,8 +240,16 @@ class Monitor:
         self.kube.close()
 
     def is_alive(self):
-        return (self.delivery_worker.is_alive()
-                and all(r.is_alive() for r in self.reflectors))
+        return all(part.is_alive() for part in self.loops())
+
+    def loops(self):
+        """The running parts whose death makes the monitor unhealthy."""
+        parts = [self.delivery_worker] + list(self.reflectors)
+        if self._decision_thread is not None:
+            parts.append(self._decision_thread)
+        if self.leader is not None:
+            parts.append(self.leader)
+        return parts
 
 
 def build_monitor(conf=CONF, clock=None):

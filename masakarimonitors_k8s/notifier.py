@@ -209,8 +209,12 @@ class DeliveryQueue:
                 return
             due = self._next_due_locked()
             now = self._clock.monotonic()
-            timeout = max_wait if due is None else max(0.0, min(
-                max_wait, due - now))
+            if due is None or not self.may_send():
+                # Nothing due, or not ours to send (standby): sleep until
+                # an offer or a change of leadership wakes us.
+                timeout = max_wait
+            else:
+                timeout = max(0.0, min(max_wait, due - now))
             if timeout > 0:
                 self._lock.wait(timeout)
 

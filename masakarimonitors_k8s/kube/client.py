@@ -220,23 +220,23 @@ class KubeClient:
             raise _status_error(document, response.status, method, path)
         return document
 
-    def get_json(self, path, query=None):
-        return self._json(self._request('GET', path, query=query), 'GET',
-                          path)
+    def get_json(self, path, query=None, *, timeout=None):
+        return self._json(self._request('GET', path, query=query,
+                                        read_timeout=timeout), 'GET', path)
 
-    def post_json(self, path, body):
-        return self._json(self._request('POST', path, body=body), 'POST',
-                          path)
+    def post_json(self, path, body, *, timeout=None):
+        return self._json(self._request('POST', path, body=body,
+                                        read_timeout=timeout), 'POST', path)
 
-    def patch_merge(self, path, body):
+    def patch_merge(self, path, body, *, timeout=None):
         return self._json(
-            self._request('PATCH', path, body=body,
+            self._request('PATCH', path, body=body, read_timeout=timeout,
                           content_type='application/merge-patch+json'),
             'PATCH', path)
 
-    def put_json(self, path, body):
-        return self._json(self._request('PUT', path, body=body), 'PUT',
-                          path)
+    def put_json(self, path, body, *, timeout=None):
+        return self._json(self._request('PUT', path, body=body,
+                                        read_timeout=timeout), 'PUT', path)
 
     def list_pages(self, path, *, params, page_size):
         """Yield LIST pages (dicts) until the last ``continue`` token."""

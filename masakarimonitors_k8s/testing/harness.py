@@ -44,7 +44,17 @@ MONITOR_RULES = [
      'verbs': ['get', 'list', 'watch']},
     {'apiGroups': ['coordination.k8s.io'], 'resources': ['leases'],
      'verbs': ['get', 'list', 'watch']},
+    {'apiGroups': ['coordination.k8s.io'], 'resources': ['leases'],
+     'verbs': ['create', 'update'], 'namespaces': ['openstack']},
 ]
+LEADER_NAMESPACE = 'openstack'
+
+
+def fast_leader(**overrides):
+    """Leader election on a short lease: take-over tests stay quick."""
+    return k8s_conf.LeaderSettings(**dict(dict(
+        enabled=True, namespace=LEADER_NAMESPACE, lease_duration=2.0,
+        renew_deadline=1.5, retry_period=0.25), **overrides))
 
 
 def wait_until(predicate, *, timeout=20.0, what='condition'):
@@ -59,13 +69,15 @@ def wait_until(predicate, *, timeout=20.0, what='condition'):
         time.sleep(0.01)
 
 
-def fast_settings(*, scope=None, **policy):
+def fast_settings(*, scope=None, leader=None, guards=None, **policy):
     """Settings for tests: tiny retry delays; policy overrides."""
     policy_settings = dataclasses.replace(
         k8s_conf.PolicySettings(), **dict({'recovery_window': 0.0},
                                           **policy))
     return k8s_conf.Settings(
         scope=scope or k8s_conf.ScopeSettings(),
+        leader=leader or k8s_conf.LeaderSettings(),
+        guards=guards or k8s_conf.GuardSettings(),
         connection=k8s_conf.ConnectionSettings(connect_timeout=2.0,
                                                read_timeout=2.0),
         watch=k8s_conf.WatchSettings(watch_timeout=30, page_size=50,
@@ -117,7 +129,7 @@ class MonitorUnderTest:
     """
 
     def __init__(self, cluster, masakari, settings, *, wrap_sender=None,
-                 via='kubeconfig', clock=None):
+                 via='kubeconfig', clock=None, identity=None):
         """Start the monitor.
 
         ``clock``: the monitor's clock; real time by default. Give it the
@@ -150,7 +162,8 @@ class MonitorUnderTest:
         if wrap_sender is not None:
             sender = wrap_sender(sender)
         self.monitor = driver.Monitor(settings=settings, kube=kube,
-                                      sender=sender, clock=clock)
+                                      sender=sender, clock=clock,
+                                      identity=identity)
         self.monitor.start()
 
     @property
@@ -179,6 +192,12 @@ class MonitorUnderTest:
         wait_until(caught_up, timeout=timeout, what='the monitor to settle')
 
     def stop(self):
+        self.monitor.stop()
+
+    def crash(self):
+        """Stop as a killed process would: the lease is not released."""
+        if self.monitor.leader is not None:
+            self.monitor.leader.release_on_stop = False
         self.monitor.stop()
 
 
