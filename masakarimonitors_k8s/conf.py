@@ -84,6 +84,12 @@ connection_opts = [
                help='Server-side timeout of a watch request in seconds '
                     '(randomised up to twice this, as client-go does, so '
                     'replicas do not reconnect in step).'),
+    cfg.FloatOpt('watch_idle_timeout', default=90.0, min=1.0,
+                 help='Seconds a watch may carry neither an event nor a '
+                      'bookmark before it is considered dead and restarted '
+                      '(kube-apiserver sends watchers a bookmark about once '
+                      'a minute). Bounds how long a silently partitioned '
+                      'API server goes unnoticed.'),
     cfg.IntOpt('list_page_size', default=500, min=1,
                help='Nodes per page of the initial and recovery LIST.'),
     cfg.FloatOpt('backoff_initial', default=0.8, min=0.01,
@@ -188,6 +194,16 @@ guard_opts = [
                     'Default 49%: the complement of medik8s Node Health '
                     'Check\'s minHealthy 51%, and below the 55% at which '
                     'Kubernetes itself declares a zone disrupted.'),
+    cfg.FloatOpt('storm_settle_window', default=15.0, min=0.0,
+                 help='Seconds a new STOPPED waits before it leaves, so '
+                      'that the storm guard judges a burst of failures as '
+                      'a whole: when a partition cuts many nodes off, the '
+                      'node lifecycle controller marks them Unknown over '
+                      'about 15 s (their lease renewals are spread over '
+                      '10 s, and it checks every 5 s). Fencing evidence for '
+                      'a host already reported is never delayed. 0 sends at '
+                      'once, and a burst may then partly pass before the '
+                      'guard engages.'),
     cfg.StrOpt('storm_zone_label', default='topology.kubernetes.io/zone',
                help='Node label that groups nodes into zones for the storm '
                     'guard. Nodes without it, or all nodes when empty, '
@@ -305,6 +321,7 @@ class ConnectionSettings:
 @dataclasses.dataclass(frozen=True)
 class WatchSettings:
     watch_timeout: int = 300
+    idle_timeout: float = 90.0
     page_size: int = 500
     backoff_initial: float = 0.8
     backoff_max: float = 30.0
@@ -351,12 +368,18 @@ class UnhealthyLimit:
         value, percent = float(match.group(1)), bool(match.group(2))
         if percent and value > 100:
             raise ValueError('is more than 100%')
+        if not percent and value < 1:
+            raise ValueError('must allow at least one failed node')
         return cls(value, percent)
 
     def allowed(self, zone_size):
-        """How many failed nodes a zone of ``zone_size`` may have."""
+        """How many failed nodes a zone of ``zone_size`` may have.
+
+        Never fewer than one: a single failed host is the case Masakari
+        exists for, whatever the size of its zone.
+        """
         if self.percent:
-            return math.floor(zone_size * self.value / 100.0)
+            return max(1, math.floor(zone_size * self.value / 100.0))
         return int(self.value)
 
     def __str__(self):
@@ -366,6 +389,7 @@ class UnhealthyLimit:
 @dataclasses.dataclass(frozen=True)
 class GuardSettings:
     max_unhealthy: UnhealthyLimit = UnhealthyLimit()
+    settle_window: float = 15.0
     zone_label: str = 'topology.kubernetes.io/zone'
 
 
@@ -442,6 +466,7 @@ def load_settings(conf):
             read_timeout=values['read_timeout']),
         watch=WatchSettings(
             watch_timeout=values['watch_timeout'],
+            idle_timeout=values['watch_idle_timeout'],
             page_size=values['list_page_size'],
             backoff_initial=values['backoff_initial'],
             backoff_max=values['backoff_max']),
@@ -465,6 +490,7 @@ def load_settings(conf):
             unknown_host_recheck=values['unknown_host_recheck']),
         guards=GuardSettings(
             max_unhealthy=_unhealthy_limit(values['max_unhealthy']),
+            settle_window=values['storm_settle_window'],
             zone_label=values['storm_zone_label'] or ''),
         leader=LeaderSettings(
             enabled=values['leader_election'],

@@ -37,6 +37,7 @@ from oslo_log import log as logging
 from masakarimonitors_k8s.clock import SystemClock
 from masakarimonitors_k8s import conf as k8s_conf
 from masakarimonitors_k8s import engine as k8s_engine
+from masakarimonitors_k8s import guards as k8s_guards
 from masakarimonitors_k8s.kube import client as kube_client
 from masakarimonitors_k8s.kube import nodes as kube_nodes
 from masakarimonitors_k8s.kube import reflector as kube_reflector
@@ -48,10 +49,6 @@ CONF = cfg.CONF
 k8s_conf.register_opts(CONF)
 
 NODES_PATH = '/api/v1/nodes'
-# A watch that carries neither events nor bookmarks for this long is dead:
-# kube-apiserver sends a bookmark to each watcher about once a minute.
-WATCH_IDLE_MARGIN = 30.0
-BOOKMARK_PERIOD = 60.0
 
 
 class InboxSink:
@@ -96,7 +93,9 @@ class Monitor:
             hostname_source=settings.scope.hostname_source,
             hostname_key=settings.scope.hostname_key,
             exclude_label=settings.scope.exclude_label,
-            out_of_service_taint=settings.policy.out_of_service_taint)
+            out_of_service_taint=settings.policy.out_of_service_taint,
+            zone_label=settings.guards.zone_label,
+            bmc_annotation=settings.redfish.bmc_annotation)
         # Observers (events, metrics) get: transition(state, previous,
         # current) and delivered(notification, result); each optional.
         self.listeners = []
@@ -105,9 +104,16 @@ class Monitor:
             on_result=self._tell('delivered'))
         self.engine = k8s_engine.DecisionEngine(
             translator=translator, settings=settings.policy,
-            outbox=self.deliveries.offer, server_clock=kube.server_clock,
+            outbox=self._offer, server_clock=kube.server_clock,
             on_transition=self._tell('transition'))
-        idle_timeout = BOOKMARK_PERIOD + WATCH_IDLE_MARGIN
+        self.guards = k8s_guards.NotificationGate(
+            limit=settings.guards.max_unhealthy,
+            zone_counts=self.engine.zone_counts,
+            still_failed=self.engine.is_failed,
+            outbox=self.deliveries.offer, clock=self.clock,
+            settle_window=settings.guards.settle_window,
+            on_held=self._tell('held'))
+        idle_timeout = settings.watch.idle_timeout
         self.reflectors = [kube_reflector.Reflector(
             name='nodes', client=kube, path=NODES_PATH,
             params=kube_client.selector_params(settings.scope.node_selector),
@@ -139,6 +145,9 @@ class Monitor:
             self.deliveries.may_send = lambda: self.leader.is_leader
         self._decision_thread = None
         self.handled = 0   # inbox items fully processed
+
+    def _offer(self, notification):
+        self.guards.offer(notification)
 
     def _leadership_changed(self, leading):
         self.deliveries.wake()
@@ -187,7 +196,10 @@ class Monitor:
 
     def decide_forever(self, max_wait=1.0):
         while not self.stop_event.is_set():
-            deadline = self.engine.next_deadline()
+            deadlines = [d for d in (self.engine.next_deadline(),
+                                     self.guards.next_deadline())
+                         if d is not None]
+            deadline = min(deadlines) if deadlines else None
             timeout = max_wait
             if deadline is not None:
                 timeout = max(0.0, min(max_wait,
@@ -200,6 +212,7 @@ class Monitor:
                 if item is not None:
                     self.handle(item)
                 self.engine.run_due()
+                self.guards.reconsider()
             except Exception:
                 LOG.exception('Unexpected error in the decision loop; '
                               'continuing.')

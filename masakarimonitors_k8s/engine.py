@@ -32,6 +32,12 @@ from masakarimonitors_k8s import policy
 
 LOG = logging.getLogger(__name__)
 
+# Kubelets renew every 10 s. While we hear no renewal of ANY lease for this
+# long, silence proves nothing about one kubelet: our view (a black-holed
+# watch not yet noticed) or the whole fleet is what's silent, and only the
+# node lifecycle controller's Ready=Unknown then says a node is down.
+LEASE_VIEW_MAX_SILENCE = 30.0
+
 
 @dataclasses.dataclass(frozen=True)
 class Notification:
@@ -39,6 +45,7 @@ class Notification:
     hostname: str
     node: str
     intent: policy.Intent
+    zone: str = ''
 
     @property
     def event(self):
@@ -87,7 +94,13 @@ class DecisionEngine:
         self._leases = {}       # name -> LeaseState
         self._assessments = {}  # name -> policy.Assessment
         self._deadlines = []    # heap of (monotonic, name)
+        # The storm guard's view: zone -> [monitored nodes, failed nodes],
+        # kept incrementally (a recount per event would cost O(nodes)).
+        self._zone_of = {}
+        self._failed = set()
+        self._zone_counts = {}
         self.lease_view_fresh = True
+        self._last_lease_heard = None   # monotonic
         # While the node watch is down, no window may run out on old
         # observations: the verdicts wait for a fresh view.
         self.node_view_fresh = True
@@ -106,6 +119,14 @@ class DecisionEngine:
 
     def node(self, name):
         return self._nodes.get(name)
+
+    def zone_counts(self):
+        """{zone: (monitored, failed)}; failed = FAILED or RECOVERING."""
+        return {zone: tuple(counts)
+                for zone, counts in self._zone_counts.items()}
+
+    def is_failed(self, name):
+        return name in self._failed
 
     def health_counts(self):
         counts = {health: 0 for health in policy.Health}
@@ -150,6 +171,7 @@ class DecisionEngine:
                 self._forget(state.name, 'lost its Masakari host name')
             return
         self._nodes[state.name] = state
+        self._account(state.name, zone=state.zone or '')
         self._evaluate(state.name)
 
     def replace_leases(self, states):
@@ -166,13 +188,18 @@ class DecisionEngine:
             self._leases.pop(lease.name, None)
         else:
             known = self._leases.get(lease.name)
-            observed_at = self._clock.now().monotonic
+            now = self._clock.now()
+            observed_at = now.monotonic
+            was_silent = not self._lease_view_is_fresh(now)
+            self._last_lease_heard = observed_at
             if known is not None and known.renew_time == lease.renew_time:
                 observed_at = known.observed_at
             lease = dataclasses.replace(lease, observed_at=observed_at)
             self._leases[lease.name] = lease
             if lease.renew_time is not None:
                 self._schedule_lease_check(lease)
+            if was_silent:
+                self._rebase_lease_silence(observed_at)
         if evaluate and lease.name in self._nodes:
             self._evaluate(lease.name)
 
@@ -248,7 +275,54 @@ class DecisionEngine:
         heapq.heappush(self._deadlines, (
             max(server_due, heard_due) + 0.001, lease.name))
 
+    def _account(self, name, *, zone=None, failed=None):
+        """Move a node between the zone counters."""
+        old_zone = self._zone_of.get(name)
+        was_failed = name in self._failed
+        new_zone = old_zone if zone is None else zone
+        now_failed = was_failed if failed is None else failed
+        if old_zone is not None:
+            counts = self._zone_counts[old_zone]
+            counts[0] -= 1
+            counts[1] -= was_failed
+            if counts[0] == 0:
+                del self._zone_counts[old_zone]
+        self._zone_of[name] = new_zone
+        counts = self._zone_counts.setdefault(new_zone, [0, 0])
+        counts[0] += 1
+        counts[1] += now_failed
+        if now_failed:
+            self._failed.add(name)
+        else:
+            self._failed.discard(name)
+
+    def _rebase_lease_silence(self, now_monotonic):
+        """We were deaf: count every lease's silence from now.
+
+        What we missed may still be arriving (a watch replaying history,
+        a relist in progress); judging leases on renewals we could not hear
+        would fail every node at once.
+        """
+        LOG.info('Lease view is alive again; counting lease silence anew.')
+        for name, lease in list(self._leases.items()):
+            self._leases[name] = dataclasses.replace(
+                lease, observed_at=now_monotonic)
+        self._reschedule_lease_checks()
+
+    def _lease_view_is_fresh(self, now):
+        return (self.lease_view_fresh and self._last_lease_heard is not None
+                and now.monotonic - self._last_lease_heard
+                <= LEASE_VIEW_MAX_SILENCE)
+
     def _forget(self, name, why):
+        if name in self._zone_of:
+            old_zone = self._zone_of.pop(name)
+            counts = self._zone_counts[old_zone]
+            counts[0] -= 1
+            counts[1] -= name in self._failed
+            if counts[0] == 0:
+                del self._zone_counts[old_zone]
+            self._failed.discard(name)
         self._nodes.pop(name, None)
         assessment = self._assessments.pop(name, None)
         if assessment is not None and assessment.health is not (
@@ -263,8 +337,12 @@ class DecisionEngine:
         current = policy.assess(
             previous, state, self._leases.get(name), now=now,
             settings=self._settings,
-            lease_view_fresh=self.lease_view_fresh)
+            lease_view_fresh=self._lease_view_is_fresh(now))
         self._assessments[name] = current
+        failed = current.health in (policy.Health.FAILED,
+                                    policy.Health.RECOVERING)
+        if failed != (name in self._failed):
+            self._account(name, failed=failed)
         if previous is None or previous.health is not current.health:
             self.counters.count_verdict(current.health)
             if previous is not None or current.health is not (
@@ -282,7 +360,8 @@ class DecisionEngine:
             heapq.heappush(self._deadlines, (deadline, name))
         intent = policy.decide(previous, current)
         if intent is not None:
-            notification = Notification(state.hostname, name, intent)
+            notification = Notification(state.hostname, name, intent,
+                                        zone=state.zone or '')
             if self._settings.fencing == 'none' and (
                     intent.event is policy.Event.STOPPED):
                 LOG.warning('UNSAFE (fencing = none): reporting host %s '

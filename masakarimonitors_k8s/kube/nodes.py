@@ -55,6 +55,8 @@ class NodeState:
     out_of_service_since: float | None = None
     unschedulable: bool = False
     problems: tuple = ()
+    # Annotation naming the node's BMC (Redfish fencing), when configured.
+    bmc_address: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,11 +106,14 @@ class NodeTranslator:
 
     def __init__(self, *, hostname_source='node-name', hostname_key=None,
                  exclude_label='', out_of_service_taint=(
-                     'node.kubernetes.io/out-of-service')):
+                     'node.kubernetes.io/out-of-service'),
+                 zone_label=ZONE_LABEL, bmc_annotation=None):
         self._hostname_source = hostname_source
         self._hostname_key = hostname_key
         self._exclude_label = exclude_label
         self._out_of_service_taint = out_of_service_taint
+        self._zone_label = zone_label
+        self._bmc_annotation = bmc_annotation
 
     def node_name(self, obj):
         metadata = obj.get('metadata') if isinstance(obj, dict) else None
@@ -182,7 +187,9 @@ class NodeTranslator:
             hostname=hostname,
             resource_version=str(metadata.get('resourceVersion', '')),
             excluded=excluded,
-            zone=labels.get(ZONE_LABEL),
+            zone=labels.get(self._zone_label) if self._zone_label else None,
+            bmc_address=(annotations.get(self._bmc_annotation)
+                         if self._bmc_annotation else None),
             ready=ready,
             ready_reason=ready_reason,
             ready_since=ready_since,

@@ -53,8 +53,8 @@ LEADER_NAMESPACE = 'openstack'
 def fast_leader(**overrides):
     """Leader election on a short lease: take-over tests stay quick."""
     return k8s_conf.LeaderSettings(**dict(dict(
-        enabled=True, namespace=LEADER_NAMESPACE, lease_duration=2.0,
-        renew_deadline=1.5, retry_period=0.25), **overrides))
+        enabled=True, namespace=LEADER_NAMESPACE, lease_duration=3.0,
+        renew_deadline=2.0, retry_period=0.25), **overrides))
 
 
 def wait_until(predicate, *, timeout=20.0, what='condition'):
@@ -77,10 +77,14 @@ def fast_settings(*, scope=None, leader=None, guards=None, **policy):
     return k8s_conf.Settings(
         scope=scope or k8s_conf.ScopeSettings(),
         leader=leader or k8s_conf.LeaderSettings(),
-        guards=guards or k8s_conf.GuardSettings(),
+        # No settle window by default: most tests fail one node and want
+        # its STOPPED at once; storm tests pass their own guards.
+        guards=guards or k8s_conf.GuardSettings(settle_window=0.0),
         connection=k8s_conf.ConnectionSettings(connect_timeout=2.0,
                                                read_timeout=2.0),
-        watch=k8s_conf.WatchSettings(watch_timeout=30, page_size=50,
+        # The test server sends bookmarks every second.
+        watch=k8s_conf.WatchSettings(watch_timeout=30, idle_timeout=3.0,
+                                     page_size=50,
                                      backoff_initial=0.05,
                                      backoff_max=0.2),
         policy=policy_settings,

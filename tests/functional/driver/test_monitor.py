@@ -129,7 +129,7 @@ def test_recovered_host_is_reported_started(cluster, masakari,
 
 def test_nodes_down_before_start_are_reported_once_and_not_after_restart(
         cluster, masakari, start_monitor):
-    names = masakari.add_hosts(masakari.host_names(6))
+    names = masakari.add_hosts(masakari.host_names(8))
     cluster.add_nodes(names)
     down = names[:3]
     for name in down:
@@ -185,7 +185,7 @@ def test_masakari_down_during_failure_is_delivered_once_when_back(
 
 def test_watch_faults_miss_nothing_and_invent_nothing(cluster, masakari,
                                                       start_monitor):
-    names = masakari.add_hosts(masakari.host_names(5))
+    names = masakari.add_hosts(masakari.host_names(8))
     cluster.add_nodes(names)
     monitor = start_monitor(masakari)
     reflector = monitor.nodes_reflector

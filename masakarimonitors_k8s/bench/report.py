@@ -1,0 +1,290 @@
+# Copyright 2026 The masakari-monitors-k8s Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The benchmark's results as a table, JSON and a chart.
+
+Part of the benchmark (:mod:`masakarimonitors_k8s.bench`). It only reads
+the results that :mod:`.runner` produced, so a committed JSON file can be
+turned into the table or the chart again without running anything
+(``python -m masakarimonitors_k8s.bench --report FILE``).
+
+The targets are those of the issue that asked for the benchmark; they are
+judged at 5,000 nodes and shown for every size.
+"""
+
+import json
+import typing
+
+from masakarimonitors_k8s.bench import scenario
+
+MIB = 1024 * 1024
+MB = 1000 * 1000
+TARGET_NODES = 5000
+
+
+class Target(typing.NamedTuple):
+    name: str
+    limit: float
+    description: str
+
+
+TARGETS = (
+    Target('cpu_ratio', 1 / 20, 'CPU <= 1/20 of upstream'),
+    Target('bytes_ratio', 1 / 4, 'bytes received <= 1/4 of upstream'),
+    Target('ours_peak_rss_mib', 150.0, 'our peak RSS <= 150 MiB'),
+    Target('ours_p99_s', 1.0, 'our detection p99 <= 1 s after the signal'),
+)
+
+
+def _ratio(ours, upstream):
+    if ours is None or not upstream:
+        return None
+    return ours / upstream
+
+
+def figures(run):
+    """Headline figures of one size, and ours/upstream ratios."""
+    upstream = run['drivers'][scenario.UPSTREAM]
+    ours = run['drivers'][scenario.OURS]
+    ours_latency = ours['notifications']['latency_all_s']
+    upstream_latency = upstream['notifications']['latency_all_s']
+    return {
+        'cpu_ratio': _ratio(ours['cpu_seconds_per_hour'],
+                            upstream['cpu_seconds_per_hour']),
+        'bytes_ratio': _ratio(ours['bytes_per_hour'],
+                              upstream['bytes_per_hour']),
+        'requests_ratio': _ratio(ours['requests_per_hour'],
+                                 upstream['requests_per_hour']),
+        'rss_ratio': _ratio(ours['peak_rss_mib'], upstream['peak_rss_mib']),
+        'p50_ratio': _ratio(ours_latency['p50'], upstream_latency['p50']),
+        'p99_ratio': _ratio(ours_latency['p99'], upstream_latency['p99']),
+        'ours_peak_rss_mib': ours['peak_rss_mib'],
+        'ours_p99_s': ours_latency['p99'],
+    }
+
+
+def judge(run):
+    """[(Target, value, met)] for one size; met is None without data."""
+    values = figures(run)
+    verdicts = []
+    for target in TARGETS:
+        value = values[target.name]
+        met = None if value is None else value <= target.limit
+        verdicts.append((target, value, met))
+    return verdicts
+
+
+def add_verdicts(results):
+    """Store figures and verdicts in ``results`` (for the JSON file)."""
+    for run in results['runs']:
+        run['figures'] = figures(run)
+        run['targets'] = [
+            {'target': target.description, 'limit': target.limit,
+             'value': value, 'met': met,
+             'judged': run['nodes'] == TARGET_NODES}
+            for target, value, met in judge(run)]
+    return results
+
+
+def _fraction(value):
+    if value is None:
+        return 'n/a'
+    if value <= 0:
+        return '%.3f' % value
+    return '%.3f (1/%.0f)' % (value, 1 / value) if value < 1 \
+        else '%.2f' % value
+
+
+def _number(value, scale=1.0, digits=1):
+    if value is None:
+        return 'n/a'
+    return '{:,.{digits}f}'.format(value / scale, digits=digits)
+
+
+def driver_order(run):
+    """Upstream, ours, then any variants of ours, by name."""
+    names = [name for name in run['drivers']
+             if name not in (scenario.UPSTREAM, scenario.OURS)]
+    return [scenario.UPSTREAM, scenario.OURS] + sorted(names)
+
+
+def table(results):
+    """The results as text, one block per cluster size."""
+    lines = []
+    for run in results['runs']:
+        lines.extend(_size_table(run))
+        lines.append('')
+    return '\n'.join(lines)
+
+
+def _size_table(run):
+    names = driver_order(run)
+    drivers = [run['drivers'][name] for name in names]
+    values = figures(run)
+    verdicts = {target.name: (target, met)
+                for target, _value, met in judge(run)}
+    lines = []
+
+    def verdict(name):
+        target, met = verdicts[name]
+        word = 'n/a' if met is None else ('met' if met else 'MISSED')
+        if run['nodes'] != TARGET_NODES:
+            word = '(%s)' % word
+        return '%s %s' % (target.description.split(' ', 1)[-1], word)
+
+    def row(label, cells, ratio='', target=''):
+        lines.append('  %-36s' % label
+                     + ''.join('%14s' % cell for cell in cells[:2])
+                     + '%16s  %-34s' % (ratio, target)
+                     + ''.join('%14s' % cell for cell in cells[2:]))
+
+    def each(function):
+        return [function(driver) for driver in drivers]
+
+    machine = run['machine']
+    lines.append(
+        '%s nodes (%.1f KB of JSON each), %.0f s, all drivers at once, %d '
+        'failures; load average %s -> %s; other users took %.0f CPU-s'
+        % (format(run['nodes'], ','), run['node_json_bytes_mean'] / 1000,
+           run['settings']['duration'], len(run['failures']),
+           '/'.join('%.2f' % x for x in machine['loadavg_start']),
+           '/'.join('%.2f' % x for x in machine['loadavg_end']),
+           machine['other_cpu_seconds']))
+    row('', names, 'ours/upstream', 'target (judged at %s nodes)'
+        % format(TARGET_NODES, ','))
+    row('CPU seconds per hour',
+        each(lambda d: _number(d['cpu_seconds_per_hour'])),
+        _fraction(values['cpu_ratio']), verdict('cpu_ratio'))
+    row('MB received per hour',
+        each(lambda d: _number(d['bytes_per_hour'], MB)),
+        _fraction(values['bytes_ratio']), verdict('bytes_ratio'))
+    row('requests per hour',
+        each(lambda d: _number(d['requests_per_hour'])),
+        _fraction(values['requests_ratio']))
+    row('peak RSS MiB (VmHWM)', each(lambda d: _number(d['peak_rss_mib'])),
+        _fraction(values['rss_ratio']), verdict('ours_peak_rss_mib'))
+    row('detection p50 ms, all signals',
+        each(lambda d: _number(_ms(d, 'p50'), digits=0)),
+        _fraction(values['p50_ratio']))
+    row('detection p99 ms, all signals',
+        each(lambda d: _number(_ms(d, 'p99'), digits=0)),
+        _fraction(values['p99_ratio']), verdict('ours_p99_s'))
+    labels = sorted({label for driver in drivers
+                     for label in driver['notifications']['latency_s']})
+    for label in labels:
+        row('  %s p50/p99' % label.replace('STOPPED', 'STOP'),
+            each(lambda d: _p50_p99(d, label)))
+    row('notifications expected/accepted',
+        each(lambda d: _counts(d, 'expected', 'accepted')))
+    row('missed/spurious', each(lambda d: _lengths(d, 'missed',
+                                                   'spurious')))
+    row('start-up s to ready / CPU s', each(
+        lambda d: '%.1f / %.1f' % (d['startup']['seconds_to_ready'],
+                                   d['startup']['cpu_seconds_to_ready'])))
+    row('start-up MB received',
+        each(lambda d: _number(d['startup']['bytes_to_ready'], MB)))
+    row('rates measured over s',
+        each(lambda d: _number(d['window']['seconds'], digits=0)))
+    return lines
+
+
+def _p50_p99(driver, label):
+    summary = driver['notifications']['latency_s'].get(label)
+    if summary is None:
+        return '-'
+    return '%s/%s' % (_number(_scaled(summary['p50']), digits=0),
+                      _number(_scaled(summary['p99']), digits=0))
+
+
+def _scaled(seconds):
+    return None if seconds is None else seconds * 1000
+
+
+def _ms(driver, key):
+    return _scaled(driver['notifications']['latency_all_s'][key])
+
+
+def _counts(driver, *keys):
+    return '/'.join(str(driver['notifications'][key]) for key in keys)
+
+
+def _lengths(driver, *keys):
+    return '/'.join(str(len(driver['notifications'][key])) for key in keys)
+
+
+def write_json(results, path):
+    with open(path, 'w') as stream:
+        json.dump(results, stream, indent=1, sort_keys=True)
+        stream.write('\n')
+    return path
+
+
+def read_json(path):
+    with open(path) as stream:
+        return json.load(stream)
+
+
+def write_chart(results, path):
+    """A PNG of the headline figures; needs matplotlib (Agg backend)."""
+    import matplotlib  # deferred: only the chart needs it
+    matplotlib.use('Agg')
+    from matplotlib import pyplot
+
+    runs = results['runs']
+    names = driver_order(runs[0])
+    palette = ['#9e9e9e', '#1f77b4', '#ff7f0e', '#2ca02c', '#d62728']
+    colours = {name: palette[index % len(palette)]
+               for index, name in enumerate(names)}
+    panels = (
+        ('CPU seconds per hour', lambda d: d['cpu_seconds_per_hour']),
+        ('MB received per hour', lambda d: d['bytes_per_hour'] / MB),
+        ('peak RSS (MiB)', lambda d: d['peak_rss_mib']),
+        ('detection p99 (s), signal -> masakari-api 202',
+         lambda d: d['notifications']['latency_all_s']['p99']),
+    )
+    figure, axes = pyplot.subplots(2, 3, figsize=(16, 9))
+    width = 0.8 / len(names)
+    for axis, (title, value) in zip(axes.flat, panels):
+        for index, name in enumerate(names):
+            offset = (index - (len(names) - 1) / 2) * width
+            heights = [value(run['drivers'][name]) or 0 for run in runs]
+            bars = axis.bar([position + offset
+                             for position in range(len(runs))],
+                            heights, width, label=name, color=colours[name])
+            axis.bar_label(bars, fmt='%.3g', fontsize=7)
+        axis.set_title(title, fontsize=10)
+        axis.set_yscale('log')
+        axis.set_xticks(range(len(runs)),
+                        ['%s nodes' % format(run['nodes'], ',')
+                         for run in runs])
+    axes.flat[0].legend(loc='upper left', fontsize=8)
+    largest = runs[-1]
+    for axis, column, title in ((axes.flat[4], 2, 'RSS (MiB)'),
+                                (axes.flat[5], 1, 'CPU seconds used')):
+        for name in names:
+            series = largest['series'][name]
+            axis.plot([point[0] for point in series],
+                      [point[column] for point in series], label=name,
+                      color=colours[name])
+        axis.set_title('%s, %s nodes' % (title,
+                                         format(largest['nodes'], ',')),
+                       fontsize=10)
+        axis.set_xlabel('seconds since the failure schedule started')
+    figure.suptitle('masakari-monitors kubernetes driver (upstream) vs k8s '
+                    'driver (ours): same cluster, same period, %s'
+                    % results['date'])
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    pyplot.close(figure)
+    return path
