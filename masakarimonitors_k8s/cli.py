@@ -102,7 +102,10 @@ class Report:
         lines = ['%-*s  %-6s  %s' % (width, 'CHECK', 'RESULT', 'DETAIL')]
         indent = ' ' * (width + 10)
         for row in self.rows:
-            detail = textwrap.wrap(row.detail, DETAIL_WIDTH) or ['']
+            # Names and URLs stay whole, to be copied from the terminal.
+            detail = textwrap.wrap(row.detail, DETAIL_WIDTH,
+                                   break_long_words=False,
+                                   break_on_hyphens=False) or ['']
             lines.append('%-*s  %-6s  %s' % (width, row.check, row.result,
                                              detail[0]))
             lines.extend(indent + more for more in detail[1:])

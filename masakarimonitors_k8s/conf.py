@@ -270,6 +270,10 @@ redfish_opts = [
     cfg.FloatOpt('redfish_retry_interval', default=10.0, min=0.0,
                  help='Seconds between BMC retries (like [host] '
                       'ipmi_retry_interval).'),
+    cfg.FloatOpt('fence_recheck_interval', default=30.0, min=0.1,
+                 help='Seconds between BMC checks of a failed host that is '
+                      'not (yet) Off, and between fencing attempts that the '
+                      'guards or a failed BMC call put off.'),
     cfg.FloatOpt('fence_verify_timeout', default=60.0, min=1.0,
                  help='Seconds to wait for the BMC to report the system '
                       'Off after a power-off request.'),
@@ -415,6 +419,7 @@ class RedfishSettings:
     retry_max: int = 3
     retry_interval: float = 10.0
     verify_timeout: float = 60.0
+    recheck_interval: float = 30.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -509,7 +514,8 @@ def load_settings(conf):
             timeout=values['redfish_timeout'],
             retry_max=values['redfish_retry_max'],
             retry_interval=values['redfish_retry_interval'],
-            verify_timeout=values['fence_verify_timeout']),
+            verify_timeout=values['fence_verify_timeout'],
+            recheck_interval=values['fence_recheck_interval']),
         status=StatusSettings(
             port=values['status_port'],
             bind_host=values['status_bind_host'],

@@ -37,6 +37,9 @@ from oslo_log import log as logging
 from masakarimonitors_k8s.clock import SystemClock
 from masakarimonitors_k8s import conf as k8s_conf
 from masakarimonitors_k8s import engine as k8s_engine
+from masakarimonitors_k8s.fencing import bmc as fencing_bmc
+from masakarimonitors_k8s.fencing import coordinator as fencing_coordinator
+from masakarimonitors_k8s.fencing import redfish as fencing_redfish
 from masakarimonitors_k8s import guards as k8s_guards
 from masakarimonitors_k8s.kube import client as kube_client
 from masakarimonitors_k8s.kube import nodes as kube_nodes
@@ -80,10 +83,13 @@ class Monitor:
     :param kube: kube.client.KubeClient.
     :param sender: object with ``send(notification) -> notifier.Result``.
     :param clock: Clock.
+    :param identity: this replica's name for leader election.
+    :param fencing: (fencing.bmc.BmcDirectory, fencing.redfish.RedfishFencer)
+        when Redfish evidence or the fence action is configured.
     """
 
     def __init__(self, *, settings, kube, sender, clock=None,
-                 identity=None):
+                 identity=None, fencing=None):
         self.settings = settings
         self.clock = clock or SystemClock()
         self.kube = kube
@@ -133,6 +139,18 @@ class Monitor:
                 clock=self.clock, stop_event=self.stop_event))
         self.delivery_worker = k8s_notifier.DeliveryWorker(
             self.deliveries, self.stop_event)
+        self.fencing = None
+        if fencing is not None:
+            directory, fencer = fencing
+            self._fencing_sink = InboxSink(self.inbox, 'fencing')
+            self.fencing = fencing_coordinator.FencingCoordinator(
+                settings=settings, directory=directory, fencer=fencer,
+                kube=kube, post=self._fencing_sink._put,
+                may_act=lambda: self.may_act,
+                may_fence=self.guards.may_fence, tell=self._tell,
+                clock=self.clock, stop_event=self.stop_event,
+                recheck=settings.redfish.recheck_interval)
+            self.listeners.append(self.fencing)
         self.leader = None
         if settings.leader.enabled:
             self.leader = k8s_leader.LeaderElector(
@@ -174,6 +192,8 @@ class Monitor:
     def idle(self):
         """True when every posted observation has been decided upon."""
         posted = sum(r.sink.posted for r in self.reflectors)
+        if self.fencing is not None:
+            posted += self._fencing_sink.posted
         return posted == self.handled
 
     # -- the decision thread -------------------------------------------
@@ -193,6 +213,8 @@ class Monitor:
                 self.engine.lease_event(*data)
             elif what == 'fresh':
                 self.engine.set_lease_view_fresh(data)
+        elif kind == 'fencing' and what == 'evidence':
+            self.engine.bmc_evidence(*data)
 
     def decide_forever(self, max_wait=1.0):
         while not self.stop_event.is_set():
@@ -234,6 +256,8 @@ class Monitor:
             reflector.start()
         if self.leader is not None:
             self.leader.start()
+        if self.fencing is not None:
+            self.fencing.start()
 
     def stop(self, timeout=10.0):
         self.stop_event.set()
@@ -242,6 +266,8 @@ class Monitor:
             reflector.join(timeout)
         if self.leader is not None:
             self.leader.join(timeout)
+        if self.fencing is not None:
+            self.fencing.join(timeout)
         if self._decision_thread is not None:
             self._decision_thread.join(timeout)
         self.delivery_worker.join(timeout)
@@ -262,6 +288,8 @@ class Monitor:
             parts.append(self._decision_thread)
         if self.leader is not None:
             parts.append(self.leader)
+        if self.fencing is not None:
+            parts.append(self.fencing)
         return parts
 
 
@@ -286,7 +314,22 @@ def build_monitor(conf=CONF, clock=None):
         read_timeout=settings.connection.read_timeout)
     sender = k8s_notifier.MasakariSender(
         k8s_notifier.instance_ha_from_conf(conf))
-    return Monitor(settings=settings, kube=kube, sender=sender, clock=clock)
+    return Monitor(settings=settings, kube=kube, sender=sender, clock=clock,
+                   fencing=build_fencing(settings, clock))
+
+
+def build_fencing(settings, clock):
+    """(BmcDirectory, RedfishFencer) when Redfish is configured, else None.
+
+    Files are read here, at start-up, so that a bad BMC map or credentials
+    file stops the monitor with an error naming the option.
+    """
+    if (settings.policy.fencing != 'redfish'
+            and settings.redfish.fence_action == 'none'):
+        return None
+    directory = fencing_bmc.BmcDirectory.from_settings(settings.redfish)
+    fencer = fencing_redfish.RedfishFencer(settings.redfish, clock=clock)
+    return directory, fencer
 
 
 class KubernetesHostMonitor(hostmonitor_driver.DriverBase):

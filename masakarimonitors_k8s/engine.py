@@ -101,6 +101,7 @@ class DecisionEngine:
         self._zone_counts = {}
         self.lease_view_fresh = True
         self._last_lease_heard = None   # monotonic
+        self._bmc_evidence = {}         # name -> what the BMC verified
         # While the node watch is down, no window may run out on old
         # observations: the verdicts wait for a fresh view.
         self.node_view_fresh = True
@@ -202,6 +203,24 @@ class DecisionEngine:
                 self._rebase_lease_silence(observed_at)
         if evaluate and lease.name in self._nodes:
             self._evaluate(lease.name)
+
+    def bmc_evidence(self, name, evidence):
+        """Record what the BMC of a failed node's host verified.
+
+        ``evidence`` describes a verified power-off, or is None when the
+        BMC did not confirm one. It counts until the node recovers.
+        """
+        if name not in self._nodes:
+            return
+        assessment = self._assessments.get(name)
+        if assessment is None or assessment.health not in (
+                policy.Health.FAILED, policy.Health.RECOVERING):
+            return
+        if evidence:
+            self._bmc_evidence[name] = evidence
+        else:
+            self._bmc_evidence.pop(name, None)
+        self._evaluate(name)
 
     def set_node_view_fresh(self, fresh):
         changed = fresh != self.node_view_fresh
@@ -324,6 +343,7 @@ class DecisionEngine:
                 del self._zone_counts[old_zone]
             self._failed.discard(name)
         self._nodes.pop(name, None)
+        self._bmc_evidence.pop(name, None)
         assessment = self._assessments.pop(name, None)
         if assessment is not None and assessment.health is not (
                 policy.Health.HEALTHY):
@@ -337,7 +357,11 @@ class DecisionEngine:
         current = policy.assess(
             previous, state, self._leases.get(name), now=now,
             settings=self._settings,
-            lease_view_fresh=self._lease_view_is_fresh(now))
+            lease_view_fresh=self._lease_view_is_fresh(now),
+            bmc_evidence=self._bmc_evidence.get(name))
+        if current.health is policy.Health.HEALTHY:
+            # A new failure needs new evidence.
+            self._bmc_evidence.pop(name, None)
         self._assessments[name] = current
         failed = current.health in (policy.Health.FAILED,
                                     policy.Health.RECOVERING)

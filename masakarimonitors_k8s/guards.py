@@ -120,9 +120,14 @@ class NotificationGate:
             return None
         return min(due for due, _ in self._settling.values())
 
-    def may_fence(self, zone):
-        self._refresh()
-        return (zone or '') not in self._holding
+    def may_fence(self, hostname, zone):
+        """Whether a host may be powered off now (any thread).
+
+        Its STOPPED must have passed the gate (settled, no storm), and its
+        zone must not be in a storm now.
+        """
+        return (hostname in self._announced
+                and (zone or '') not in self._holding)
 
     # -- the flow ------------------------------------------------------
     def offer(self, notification):

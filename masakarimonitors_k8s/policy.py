@@ -157,17 +157,24 @@ def read_signal(node, lease, *, now_wall, settings, lease_view_fresh,
                   'no Ready condition')
 
 
-def fencing_evidence(node, settings):
-    """(fenced, evidence) for a host that is down."""
+def fencing_evidence(node, settings, bmc_evidence=None):
+    """(fenced, evidence) for a host that is down.
+
+    :param bmc_evidence: what the host's BMC said during this failure
+        (``fencing = redfish``): a string describing a verified power-off,
+        or None.
+    """
     if settings.fencing == 'none':
         return True, 'fencing=none: Kubernetes alone is trusted (UNSAFE)'
     if node.out_of_service:
         return True, 'taint %s' % settings.out_of_service_taint
+    if settings.fencing == 'redfish' and bmc_evidence:
+        return True, bmc_evidence
     return False, None
 
 
 def assess(previous, node, lease=None, *, now, settings,
-           lease_view_fresh=True):
+           lease_view_fresh=True, bmc_evidence=None):
     """One step of the state machine.
 
     Previous assessment (None for a node seen for the first time) and the
@@ -184,7 +191,7 @@ def assess(previous, node, lease=None, *, now, settings,
         return dataclasses.replace(previous, reason=signal.reason)
 
     if signal.kind is SignalKind.DOWN:
-        fenced, evidence = fencing_evidence(node, settings)
+        fenced, evidence = fencing_evidence(node, settings, bmc_evidence)
         if health in (Health.FAILED, Health.RECOVERING):
             return dataclasses.replace(
                 previous, health=Health.FAILED, reason=signal.reason,

@@ -78,7 +78,8 @@ from masakarimonitors_k8s.testing import masakari_api as test_masakari
 
 NODES_PATH = '/api/v1/nodes'
 MIB = 1024 * 1024
-# Seconds ours gets, after its signal, before the run may end.
+# Seconds a driver gets from its last signal to the end of the run, on top
+# of what it is designed to wait.
 _REPORT_MARGIN = 10.0
 # Seconds a driver gets to stop its watches after SIGTERM before the
 # request log is read for the last time.
@@ -158,6 +159,9 @@ class RunSettings:
     upstream_interval: int = 60
     upstream_samples: int = 1
     upstream_cycle_allowance: float = 25.0
+    # How long ours may wait on purpose before its first STOPPED: the storm
+    # guard's [k8s] storm_settle_window (15 s by default).
+    ours_settle_allowance: float = 15.0
     # Measurement.
     sample_period: float = 0.25
     ready_timeout: float = 180.0
@@ -179,9 +183,11 @@ class RunSettings:
 
     @property
     def last_failure_at(self):
-        """Latest power-off both drivers can still answer within the run."""
+        """Latest power-off all drivers can still answer within the run."""
         return min(self.duration - self.unknown_after
                    - self.upstream_interval - self.upstream_cycle_allowance,
+                   self.duration - self.unknown_after
+                   - self.ours_settle_allowance - _REPORT_MARGIN,
                    self.duration - self.taint_delay - _REPORT_MARGIN)
 
 

@@ -69,7 +69,8 @@ def wait_until(predicate, *, timeout=20.0, what='condition'):
         time.sleep(0.01)
 
 
-def fast_settings(*, scope=None, leader=None, guards=None, **policy):
+def fast_settings(*, scope=None, leader=None, guards=None, redfish=None,
+                  **policy):
     """Settings for tests: tiny retry delays; policy overrides."""
     policy_settings = dataclasses.replace(
         k8s_conf.PolicySettings(), **dict({'recovery_window': 0.0},
@@ -80,6 +81,7 @@ def fast_settings(*, scope=None, leader=None, guards=None, **policy):
         # No settle window by default: most tests fail one node and want
         # its STOPPED at once; storm tests pass their own guards.
         guards=guards or k8s_conf.GuardSettings(settle_window=0.0),
+        redfish=redfish or k8s_conf.RedfishSettings(),
         connection=k8s_conf.ConnectionSettings(connect_timeout=2.0,
                                                read_timeout=2.0),
         # The test server sends bookmarks every second.
@@ -133,7 +135,8 @@ class MonitorUnderTest:
     """
 
     def __init__(self, cluster, masakari, settings, *, wrap_sender=None,
-                 via='kubeconfig', clock=None, identity=None):
+                 via='kubeconfig', clock=None, identity=None,
+                 fencing=None):
         """Start the monitor.
 
         ``clock``: the monitor's clock; real time by default. Give it the
@@ -167,7 +170,7 @@ class MonitorUnderTest:
             sender = wrap_sender(sender)
         self.monitor = driver.Monitor(settings=settings, kube=kube,
                                       sender=sender, clock=clock,
-                                      identity=identity)
+                                      identity=identity, fencing=fencing)
         self.monitor.start()
 
     @property

@@ -1,0 +1,245 @@
+# Copyright 2026 The masakari-monitors-k8s Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Fencing beside the policy: BMC evidence and the opt-in fence action.
+
+Position in the flow: the engine tells this coordinator (as a listener)
+which nodes are failed without evidence; the coordinator asks their BMCs
+in its own thread (a dead BMC can take minutes to time out) and posts what
+it learnt back to the decision thread's inbox. It never decides a verdict.
+
+- ``fencing = redfish``: read the system's power state. Off is evidence
+  (posted to the engine, which may then report NORMAL); On is re-checked
+  every ``recheck`` seconds while the node stays failed.
+- ``fence_action = redfish-power-off``: only on the leader, only when the
+  guards allow it (the zone is not in a storm and the host's STOPPED has
+  passed the settle window), power the system off, verify Off, then add
+  the ``out-of-service`` taint so Kubernetes releases the node's pods and
+  volumes. The taint comes back through the watch and is the evidence:
+  Off, taint, NORMAL, in that order. Every action is logged and recorded
+  as an Event on the Node.
+"""
+
+import heapq
+import threading
+
+from oslo_log import log as logging
+
+from masakarimonitors_k8s.fencing import bmc
+from masakarimonitors_k8s.fencing import redfish
+from masakarimonitors_k8s.kube import client as kube_client
+from masakarimonitors_k8s.kube import taints
+from masakarimonitors_k8s import policy
+
+LOG = logging.getLogger(__name__)
+
+# Kubernetes' value for the taint (KEP-2268 examples, kubectl docs).
+OUT_OF_SERVICE_VALUE = 'nodeshutdown'
+
+
+class FencingCoordinator:
+    """BMC checks and power-offs for failed, unfenced nodes.
+
+    :param settings: conf.Settings.
+    :param directory: fencing.bmc.BmcDirectory.
+    :param fencer: fencing.redfish.RedfishFencer.
+    :param kube: kube.client.KubeClient (to taint the node).
+    :param post: callable(what, data) into the decision thread's inbox.
+    :param may_act: callable() -> bool: this replica leads.
+    :param may_fence: callable(hostname, zone) -> bool: the guards agree.
+    :param tell: callable(what) -> listener broadcaster (events, metrics).
+    :param clock: Clock.
+    :param stop_event: threading.Event.
+    :param recheck: seconds between checks of a host not (yet) Off, and
+        between attempts the guards or leadership held back.
+    """
+
+    def __init__(self, *, settings, directory, fencer, kube, post, may_act,
+                 may_fence, tell, clock, stop_event, recheck=30.0):
+        self._settings = settings
+        self._directory = directory
+        self._fencer = fencer
+        self._kube = kube
+        self._post = post
+        self._may_act = may_act
+        self._may_fence = may_fence
+        self._tell = tell
+        self._clock = clock
+        self._stop = stop_event
+        self._recheck = recheck
+        self._act = settings.redfish.fence_action == 'redfish-power-off'
+        self._lock = threading.Condition()
+        self._wanted = {}    # node name -> NodeState
+        self._queue = []     # heap of (due, seq, node name)
+        self._seq = 0
+        self._thread = None
+        self.checks = 0
+        self.actions = 0
+        self.failures = 0
+
+    # -- listener side (decision thread) ------------------------------
+    def transition(self, state, previous, current):
+        if (current.health is policy.Health.FAILED
+                and not current.fenced):
+            self._want(state)
+        elif (current.health is policy.Health.HEALTHY or current.fenced):
+            self._drop(state.name)
+
+    def leadership(self, leading):
+        if leading:
+            with self._lock:
+                for name in self._wanted:
+                    self._schedule(name, self._clock.monotonic())
+                self._lock.notify_all()
+
+    def _want(self, state):
+        with self._lock:
+            first = state.name not in self._wanted
+            self._wanted[state.name] = state
+            if first:
+                self._schedule(state.name, self._clock.monotonic())
+                self._lock.notify_all()
+
+    def _drop(self, name):
+        with self._lock:
+            self._wanted.pop(name, None)
+
+    def _schedule(self, name, due):
+        self._seq += 1
+        heapq.heappush(self._queue, (due, self._seq, name))
+
+    # -- worker side ---------------------------------------------------
+    def start(self):
+        self._thread = threading.Thread(target=self.run, daemon=True,
+                                        name='fencing')
+        self._thread.start()
+
+    def join(self, timeout=None):
+        if self._thread is not None:
+            with self._lock:
+                self._lock.notify_all()
+            self._thread.join(timeout)
+
+    def is_alive(self):
+        return self._thread is not None and self._thread.is_alive()
+
+    def run(self):
+        while not self._stop.is_set():
+            state = self._next_due()
+            if state is None:
+                continue
+            try:
+                done = self.work(state)
+            except Exception:
+                LOG.exception('Fencing of node %s failed unexpectedly.',
+                              state.name)
+                done = False
+            if not done:
+                with self._lock:
+                    if state.name in self._wanted:
+                        self._schedule(state.name,
+                                       self._clock.monotonic()
+                                       + self._recheck)
+
+    def _next_due(self):
+        with self._lock:
+            while self._queue:
+                due, _, name = self._queue[0]
+                if name not in self._wanted:
+                    heapq.heappop(self._queue)
+                    continue
+                wait = due - self._clock.monotonic()
+                if wait <= 0:
+                    heapq.heappop(self._queue)
+                    return self._wanted[name]
+                self._lock.wait(min(wait, 1.0))
+                return None
+            self._lock.wait(1.0)
+            return None
+
+    def work(self, state):
+        """One attempt for one node; True when nothing is left to do."""
+        name = state.name
+        try:
+            target = self._directory.target_for(
+                name, bmc_address=state.bmc_address)
+        except bmc.BmcTargetError as exc:
+            LOG.error('Node %s: cannot fence: %s', name, exc)
+            return False
+        if target is None:
+            LOG.error('Node %s is failed but has no BMC address (annotation '
+                      '%s or [k8s] redfish_bmc_map_file): it cannot be '
+                      'fenced or checked.', name,
+                      self._settings.redfish.bmc_annotation)
+            return False
+        if self._act:
+            return self._fence(state, target)
+        return self._check(state, target)
+
+    def _check(self, state, target):
+        self.checks += 1
+        try:
+            reading = self._fencer.power_state(target)
+        except redfish.FencingError as exc:
+            self.failures += 1
+            LOG.warning('Node %s: BMC check failed: %s', state.name, exc)
+            return False
+        if not reading.is_off:
+            LOG.info('Node %s is failed but its BMC reports the system %s: '
+                     'no fencing evidence, so no NORMAL.', state.name,
+                     reading.state)
+            return False
+        evidence = 'redfish: BMC %s reports system %s %s' % (
+            target.address, reading.system, reading.state)
+        LOG.warning('Node %s: %s.', state.name, evidence)
+        self._post('evidence', (state.name, evidence))
+        return True
+
+    def _fence(self, state, target):
+        name = state.name
+        if not self._may_act():
+            return False
+        if not self._may_fence(state.hostname, state.zone or ''):
+            LOG.warning('Node %s: fencing held by the guards (storm or '
+                        'settle window); will look again in %.0f s.',
+                        name, self._recheck)
+            return False
+        LOG.warning('FENCING node %s: powering its host off through the '
+                    'BMC at %s.', name, target.address)
+        self.actions += 1
+        try:
+            reading = self._fencer.power_off(target)
+        except redfish.FencingError as exc:
+            self.failures += 1
+            LOG.error('Node %s: power-off failed: %s', name, exc)
+            self._tell('fence_failed')(name, str(exc))
+            return False
+        detail = ('BMC %s verified system %s %s' % (
+            target.address, reading.system, reading.state))
+        LOG.warning('Node %s fenced: %s; adding taint %s.', name, detail,
+                    self._settings.policy.out_of_service_taint)
+        try:
+            taints.add_taint(
+                self._kube, name,
+                key=self._settings.policy.out_of_service_taint,
+                value=OUT_OF_SERVICE_VALUE,
+                now_wall=self._kube.server_clock.now().wall)
+        except kube_client.ApiError as exc:
+            self.failures += 1
+            LOG.error('Node %s is powered off but the taint could not be '
+                      'added: %s', name, exc)
+            return False
+        self._tell('fenced')(name, detail)
+        self._post('evidence', (name, 'redfish-power-off: ' + detail))
+        return True
