@@ -94,9 +94,6 @@ class Report:
     def failed(self):
         return any(row.result == FAIL for row in self.rows)
 
-    def result_of(self, check):
-        return next((row for row in self.rows if row.check == check), None)
-
     def render(self):
         width = max([len('CHECK')] + [len(row.check) for row in self.rows])
         lines = ['%-*s  %-6s  %s' % (width, 'CHECK', 'RESULT', 'DETAIL')]

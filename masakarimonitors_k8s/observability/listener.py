@@ -17,7 +17,8 @@
 Position: a ``Monitor.listeners`` entry. The engine calls
 ``transition(state, previous, current)`` from the decision thread, the
 delivery queue ``delivered(notification, result)`` from the delivery
-thread; the guards call ``held(...)`` and fencing calls ``fenced(...)``.
+thread; the guards call ``held(...)``, fencing ``fenced(...)`` and
+``fence_failed(...)``.
 Every method returns quickly: Events are only queued (the recorder's own
 thread writes them) and metrics are in-memory.
 
@@ -39,6 +40,8 @@ reason                        type     when
 ``NotificationRejected``      Warning  masakari-api refused it for good
 ``HostNotRegistered``         Warning  Masakari knows no such host
 ``NotificationHeld``          Warning  a guard holds the notification back
+``FencingFailed``             Warning  a power-off failed or was not
+                                       verified
 ``HostRecovered``             Normal   the node is healthy again
 ============================  =======  ====================================
 
@@ -63,6 +66,7 @@ HOST_ON_MAINTENANCE = 'HostOnMaintenance'
 NOTIFICATION_REJECTED = 'NotificationRejected'
 HOST_NOT_REGISTERED = 'HostNotRegistered'
 NOTIFICATION_HELD = 'NotificationHeld'
+FENCING_FAILED = 'FencingFailed'
 HOST_RECOVERED = 'HostRecovered'
 
 _DOWN = (policy.Health.FAILED, policy.Health.RECOVERING)
@@ -164,10 +168,20 @@ class DecisionListener:
             host_status=notification.host_status).observe(max(0.0, latency))
 
     # -- guards and fencing --------------------------------------------
-    def held(self, state_or_node_name, notification, reason):
-        """A guard holds ``notification`` (or a fencing action) back."""
+    def held(self, *args):
+        """A guard holds a notification (or a fencing action) back.
+
+        Called ``held(notification, reason)`` by the notification gate, or
+        ``held(state_or_node_name, notification, reason)`` where the node
+        is not the notification's (or there is no notification).
+        """
+        if len(args) == 2:
+            notification, reason = args
+            node = notification.node
+        else:
+            subject, notification, reason = args
+            node = getattr(subject, 'name', subject)
         self._metrics.held.inc()
-        node = getattr(state_or_node_name, 'name', state_or_node_name)
         if notification is not None:
             what = '%s (host_status %s) for host %s' % (
                 notification.event, notification.host_status,
@@ -182,6 +196,13 @@ class DecisionListener:
         self._metrics.fenced.inc()
         self._record(node_name, HOST_FENCED, kube_events.NORMAL,
                      'Host of node %s fenced: %s' % (node_name, detail))
+
+    def fence_failed(self, node_name, detail):
+        """A power-off failed or could not be verified; retried later."""
+        self._metrics.fencing_failures.inc()
+        self._record(node_name, FENCING_FAILED, kube_events.WARNING,
+                     'Could not fence the host of node %s: %s'
+                     % (node_name, detail))
 
     # -- internals -----------------------------------------------------
     def _record(self, node, reason, event_type, message):

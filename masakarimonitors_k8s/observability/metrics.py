@@ -21,7 +21,8 @@ scrape time by :class:`MonitorCollector` instead of being copied by a
 polling thread or pushed from the hot paths: a scrape costs a few attribute
 reads, and nothing runs between scrapes. Only what exists nowhere else is
 kept here as a prometheus_client metric: the detection latency histogram,
-transitions, held notifications and fencing actions, fed by the listener.
+transitions, held notifications and fencing actions and failures, fed by
+the listener.
 
 Every monitor has its own :class:`~prometheus_client.CollectorRegistry`,
 never the process-global default one: tests (and a process that builds a
@@ -84,6 +85,10 @@ class MonitorMetrics:
         self.fenced = prometheus_client.Counter(
             _name('fencing_actions'),
             'Hosts fenced by the monitor (power-off verified).',
+            registry=self.registry)
+        self.fencing_failures = prometheus_client.Counter(
+            _name('fencing_failures'),
+            'Power-offs that failed or could not be verified.',
             registry=self.registry)
         self.registry.register(MonitorCollector(monitor,
                                                 event_stats=event_stats))

@@ -52,15 +52,10 @@ MASAKARI_MONITORS_CONF_MODULES = (
 # [k8s] options the chart already renders for driver work that is planned
 # with these exact names (leader election, observability, Redfish). oslo
 # ignores them until the driver registers them; the schema knows them.
-PLANNED_K8S_OPTIONS = {
-    'leader_election', 'leader_election_namespace',
-    'leader_election_lease_name', 'leader_election_lease_duration',
-    'leader_election_renew_deadline', 'leader_election_retry_period',
-    'status_port', 'status_bind_host',
-    'fence_action', 'redfish_credentials_file', 'redfish_bmc_map_file',
-}
-# Choices the schema accepts ahead of the driver (Redfish evidence).
-PLANNED_K8S_CHOICES = {'fencing': {'redfish'}}
+# (None left: leader election, observability and Redfish have landed.)
+PLANNED_K8S_OPTIONS = set()
+# Choices the schema accepts ahead of the driver.
+PLANNED_K8S_CHOICES = {}
 
 SCHEMA_PATH = render.CHART_DIR / 'values.schema.json'
 KEYSTONE_URL = 'http://keystone-api.openstack.svc.cluster.local:5000/v3'
@@ -267,7 +262,7 @@ class TestSchemaKnowsTheDriver:
     def test_types_limits_and_choices_match(self, k8s_schema):
         expected_type = {cfg.BoolOpt: 'boolean', cfg.IntOpt: 'integer',
                          cfg.FloatOpt: 'number', cfg.StrOpt: 'string',
-                         cfg.URIOpt: 'string'}
+                         cfg.URIOpt: 'string', cfg.HostAddressOpt: 'string'}
         for option in k8s_conf.ALL_OPTS:
             schema, = self.variants(k8s_schema['properties'][option.dest])
             if '$ref' in schema:

@@ -50,7 +50,7 @@ SCHEMA_REJECTS = [
      "'/conf/masakarimonitors/k8s/leader_election': got string"),
     ({K8S + 'leader_election_lease_duration': 0},
      "'/conf/masakarimonitors/k8s/leader_election_lease_duration': "
-     "exclusiveMinimum"),
+     "minimum"),
     ({K8S + 'status_port': 70000},
      "'/conf/masakarimonitors/k8s/status_port'"),
     ({K8S + 'fenceing': 'taint'},

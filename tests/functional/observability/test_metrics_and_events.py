@@ -309,3 +309,38 @@ def test_leader_and_standby_are_both_ready_and_say_which(
     assert 'standby (leader: ' in http_get(second_handle.url + '/readyz')[2]
     assert Scrape(first_handle.url)('leader') == 1
     assert Scrape(second_handle.url)('leader') == 0
+
+
+def test_a_storm_held_back_is_visible(cluster, masakari, observe):
+    names = masakari.add_hosts(masakari.host_names(4))
+    cluster.add_nodes(names)
+    # The default settle window lets the failures of a storm gather
+    # before the first STOPPED leaves.
+    monitor, handle = observe(masakari, clock=cluster.clock,
+                              guards=k8s_conf.GuardSettings())
+    harness.wait_until(monitor.synced, what='the initial list')
+    assert Scrape(handle.url)('guard_holding', guard='storm') == 0
+    cut_off = names[:3]
+    cluster.model.partition(cut_off)
+    for _ in range(18):
+        cluster.model.advance(5)
+        monitor.settled()
+    harness.wait_until(lambda: monitor.monitor.guards.holding()['storm'],
+                       what='the storm guard to hold')
+    monitor.settled()
+    # 3 of 4 nodes failed, more than 49 %: Masakari hears nothing, the
+    # operator sees why.
+    assert harness.stored(masakari) == []
+    scrape = Scrape(handle.url)
+    assert scrape('guard_holding', guard='storm') == 1
+    assert scrape('nodes', health='failed') == 3
+    assert scrape('notifications_held_total') >= 1
+    assert handle.events.flush(10.0)
+    held = [e for e in our_events(cluster)
+            if e['reason'] == 'NotificationHeld']
+    assert held
+    assert {e['involvedObject']['name'] for e in held} == set(cut_off)
+    for event in held:
+        assert event['type'] == 'Warning'
+        assert 'storm guard' in event['message']
+        assert 'of 4 monitored nodes failed' in event['message']

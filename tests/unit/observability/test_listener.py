@@ -220,21 +220,30 @@ def test_transient_failures_make_no_event(listener, events):
     assert events.recorded == []
 
 
-def test_held_and_fenced(listener, events, monitor_metrics):
-    listener.held(node(), notification(), 'storm guard: 4 of 6 nodes down '
-                                          'in zone a')
+def test_held_fenced_and_fence_failed(listener, events, monitor_metrics):
+    # The notification gate: held(notification, reason).
+    listener.held(notification(), 'storm guard: zone a: 4 of 6 failed')
     listener.held('compute-2', None, 'leader election: standby')
-    listener.fenced('compute-1', 'powered off through https://bmc-1/')
+    listener.held(node('compute-3'), notification(), 'settle window')
+    listener.fenced('compute-1', 'BMC https://bmc-1/ verified system Off')
+    listener.fence_failed('compute-1', 'BMC https://bmc-1/: timeout')
     assert [(e[0], e[1], e[2]) for e in events.recorded] == [
         ('compute-1', 'NotificationHeld', 'Warning'),
         ('compute-2', 'NotificationHeld', 'Warning'),
-        ('compute-1', 'HostFenced', 'Normal')]
-    assert 'storm guard: 4 of 6' in events.recorded[0][3]
-    assert 'STOPPED' in events.recorded[0][3]
-    assert 'https://bmc-1/' in events.recorded[2][3]
+        ('compute-3', 'NotificationHeld', 'Warning'),
+        ('compute-1', 'HostFenced', 'Normal'),
+        ('compute-1', 'FencingFailed', 'Warning')]
+    assert events.recorded[0][3] == (
+        'Holding STOPPED (host_status UNKNOWN) for host '
+        'compute-1.example.org: storm guard: zone a: 4 of 6 failed')
+    assert events.recorded[1][3] == ('Holding action on node compute-2: '
+                                     'leader election: standby')
+    assert 'verified system Off' in events.recorded[3][3]
+    assert 'timeout' in events.recorded[4][3]
     found = fakes.samples(monitor_metrics.exposition()[0])
-    assert fakes.value(found, 'masakari_k8s_notifications_held_total') == 2
+    assert fakes.value(found, 'masakari_k8s_notifications_held_total') == 3
     assert fakes.value(found, 'masakari_k8s_fencing_actions_total') == 1
+    assert fakes.value(found, 'masakari_k8s_fencing_failures_total') == 1
 
 
 def test_a_standby_records_no_events_but_keeps_metrics(
