@@ -46,6 +46,7 @@ from masakarimonitors_k8s.kube import nodes as kube_nodes
 from masakarimonitors_k8s.kube import reflector as kube_reflector
 from masakarimonitors_k8s import leader as k8s_leader
 from masakarimonitors_k8s import notifier as k8s_notifier
+from masakarimonitors_k8s.observability import wiring as observability_wiring
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
@@ -162,6 +163,7 @@ class Monitor:
                 on_change=self._leadership_changed)
             self.deliveries.may_send = lambda: self.leader.is_leader
         self._decision_thread = None
+        self.observability = None
         self.handled = 0   # inbox items fully processed
 
     def _offer(self, notification):
@@ -248,6 +250,8 @@ class Monitor:
                  '%r, fencing evidence %s.', self.kube.host,
                  self.settings.scope.node_selector or '(all nodes)',
                  self.settings.policy.fencing)
+        # First, so that the first transitions are already counted.
+        self.observability = observability_wiring.attach(self, self.settings)
         self.delivery_worker.start()
         self._decision_thread = threading.Thread(
             target=self.decide_forever, daemon=True, name='decisions')
@@ -271,6 +275,8 @@ class Monitor:
         if self._decision_thread is not None:
             self._decision_thread.join(timeout)
         self.delivery_worker.join(timeout)
+        if self.observability is not None:
+            self.observability.stop()
         pending = self.deliveries.pending()
         if pending:
             LOG.warning('Stopping with %d undelivered notification(s) (%s); '

@@ -131,7 +131,8 @@ class DecisionEngine:
 
     def health_counts(self):
         counts = {health: 0 for health in policy.Health}
-        for assessment in self._assessments.values():
+        # A snapshot: the metrics scrape reads this from another thread.
+        for assessment in list(self._assessments.values()):
             counts[assessment.health] += 1
         return counts
 

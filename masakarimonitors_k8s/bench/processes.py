@@ -17,14 +17,16 @@
 Part of the benchmark (:mod:`masakarimonitors_k8s.bench`). Each driver
 runs as its own ``masakari-hostmonitor`` process, so its CPU time and
 memory are its own and nothing of the API server, the simulated cluster
-or the other driver mixes in. Three readings of memory are kept because
-they answer different questions: samples of the resident set (the curve),
-the kernel's high-water mark ``VmHWM`` just before the process is asked to
-stop (the peak while monitoring), and ``ru_maxrss`` from ``wait4`` (the
-peak over the whole life, shutdown included).
+or the other driver mixes in. Memory is read twice: samples of the
+resident set (the curve) and the kernel's high-water mark ``VmHWM`` just
+before the process is asked to stop (the peak while monitoring).
+``ru_maxrss`` is not used: Linux carries it over from the forking parent
+across ``exec``, so a driver started by a large benchmark process would
+report the benchmark's size.
 
 The process is reaped with ``os.wait4`` in a helper thread rather than by
-:mod:`subprocess`, because only ``wait4`` returns the child's own rusage.
+:mod:`subprocess`, because only ``wait4`` returns the child's own CPU
+times, to the end.
 """
 
 import os
@@ -53,7 +55,6 @@ class Exit(typing.NamedTuple):
     # It had ended before it was asked to (a crash, a config error).
     ended_early: bool
     stopped_on_sigterm: bool
-    max_rss_bytes: int
     cpu_seconds: float
 
 
@@ -145,8 +146,6 @@ class DriverProcess:
             returncode=os.waitstatus_to_exitcode(self._exit_status),
             ended_early=self._ended_early,
             stopped_on_sigterm=stopped_on_sigterm,
-            # Linux reports ru_maxrss in KiB.
-            max_rss_bytes=usage.ru_maxrss * KIB,
             cpu_seconds=usage.ru_utime + usage.ru_stime)
 
     def _signal(self, signum):

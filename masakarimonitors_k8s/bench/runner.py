@@ -50,7 +50,7 @@ How each figure is measured:
 - Bytes and requests come from the request log of the driver's own API
   server: response bodies, watch streams included.
 - Peak RSS: the kernel's high-water mark of the process (``VmHWM``) at
-  the end of the run; ``ru_maxrss`` after exit and 4 Hz samples too.
+  the end of the run, start-up included; 4 Hz samples for the curve.
 - Detection latency: from the moment the cluster model wrote the signal
   (``Ready=Unknown`` by the node lifecycle controller, or the
   ``out-of-service`` taint) to the moment masakari-api's 202 reached the
@@ -577,7 +577,6 @@ def _driver_result(item, exit_info, kernel_peak, score, answers, stored, *,
         'peak_rss_mib': (kernel_peak or 0) / MIB,
         'sampled_max_rss_mib': max(sample.rss_bytes
                                    for sample in item.samples) / MIB,
-        'exit_max_rss_mib': exit_info.max_rss_bytes / MIB,
         'exit': {'returncode': exit_info.returncode,
                  'ended_early': exit_info.ended_early,
                  'stopped_on_sigterm': exit_info.stopped_on_sigterm,

@@ -57,6 +57,8 @@ class NodeState:
     problems: tuple = ()
     # Annotation naming the node's BMC (Redfish fencing), when configured.
     bmc_address: str | None = None
+    # For Events: kubectl describe node matches them by uid.
+    uid: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,6 +192,8 @@ class NodeTranslator:
             zone=labels.get(self._zone_label) if self._zone_label else None,
             bmc_address=(annotations.get(self._bmc_annotation)
                          if self._bmc_annotation else None),
+            uid=metadata.get('uid') if isinstance(metadata.get('uid'),
+                                                  str) else None,
             ready=ready,
             ready_reason=ready_reason,
             ready_since=ready_since,

@@ -46,6 +46,8 @@ MONITOR_RULES = [
      'verbs': ['get', 'list', 'watch']},
     {'apiGroups': ['coordination.k8s.io'], 'resources': ['leases'],
      'verbs': ['create', 'update'], 'namespaces': ['openstack']},
+    {'apiGroups': [''], 'resources': ['events'],
+     'verbs': ['create', 'patch']},
 ]
 LEADER_NAMESPACE = 'openstack'
 

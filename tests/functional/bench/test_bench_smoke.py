@@ -38,8 +38,8 @@ QUICK_RUN = ['--nodes', '200', '--duration', '50',
 DRIVER_FIELDS = ('kind', 'startup', 'window', 'cpu_seconds',
                  'cpu_seconds_per_hour', 'bytes', 'bytes_per_hour',
                  'requests', 'requests_per_hour', 'requests_total_by_verb',
-                 'peak_rss_mib', 'sampled_max_rss_mib', 'exit_max_rss_mib',
-                 'exit', 'notifications')
+                 'peak_rss_mib', 'sampled_max_rss_mib', 'exit',
+                 'notifications')
 
 
 @pytest.fixture(scope='module')
