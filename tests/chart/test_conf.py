@@ -195,8 +195,18 @@ def test_values_render_like_to_oslo_conf(chart):
 
 
 def test_status_port_is_rendered_only_when_something_reads_it(chart):
-    assert 'status_port' not in sections(conf_text(chart.render()))['k8s']
-    objects = chart.render(set_values={'manifests.service_metrics': True})
+    no_probes = {
+        'pod.probes.masakari_host_monitor.masakari_host_monitor.'
+        'liveness.enabled': False,
+        'pod.probes.masakari_host_monitor.masakari_host_monitor.'
+        'readiness.enabled': False}
+    assert 'status_port' not in sections(conf_text(chart.render(
+        set_values=no_probes)))['k8s']
+    # The default probes read it.
+    assert sections(conf_text(chart.render()))['k8s']['status_port'] == \
+        '8080'
+    objects = chart.render(set_values=dict(
+        no_probes, **{'manifests.service_metrics': True}))
     assert sections(conf_text(objects))['k8s']['status_port'] == '8080'
     service = manifests.the_object(objects, 'Service')
     assert service['spec']['ports'][0]['port'] == 8080

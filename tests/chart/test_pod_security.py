@@ -183,11 +183,15 @@ def test_a_changed_conf_rolls_the_pods(chart):
                                         ('readiness', '/readyz')])
 def test_probes_use_the_status_port_once_enabled(chart, probe, path):
     key = 'pod.probes.masakari_host_monitor.masakari_host_monitor'
-    off = manifests.the_object(chart.render(), 'Deployment')
+    off = manifests.the_object(chart.render(set_values={
+        '%s.%s.enabled' % (key, probe): False}), 'Deployment')
     container, = off['spec']['template']['spec']['containers']
     assert probe + 'Probe' not in container
+    default = manifests.the_object(chart.render(), 'Deployment')
+    container, = default['spec']['template']['spec']['containers']
+    assert container[probe + 'Probe']['httpGet'] == {'path': path,
+                                                     'port': 'status'}
     objects = chart.render(set_values={
-        '%s.%s.enabled' % (key, probe): True,
         'conf.masakarimonitors.k8s.status_port': 9400})
     container, = manifests.the_object(objects, 'Deployment')['spec'][
         'template']['spec']['containers']

@@ -1,0 +1,427 @@
+# Copyright 2026 The masakari-monitors-k8s Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The chart's monitor Deployment, run as local processes.
+
+Used by the test-server backend (``apiserver.py``). Without a kubelet, the
+next best thing to a pod is a process started from exactly what the chart
+renders: :class:`Release` holds ``helm template`` output (with
+``values/kind.yaml``, as the kind backend installs it), and :class:`Pod`
+turns the Deployment's container into a process:
+
+* the container's ``command`` and ``args`` run as they are, the binary
+  taken from this virtualenv (the image's is the same console script);
+* each volume mount is a directory under the pod's root, filled from the
+  rendered Secrets and ConfigMaps, with the projected ``defaultMode``;
+  paths in the command under a mount point are mapped there;
+* ``env`` is resolved as the kubelet does (``fieldRef`` to the pod's name
+  and namespace), on top of an almost empty environment.
+
+Anything in the template this does not know how to run (another volume
+type, another field reference, a second container) raises, so a chart
+change cannot silently make the test run something else than a pod would.
+:class:`Deployment` keeps ``spec.replicas`` pods, replacing killed ones
+as the ReplicaSet would.
+"""
+
+import base64
+import configparser
+import hashlib
+import json
+import os
+import pathlib
+import random
+import shutil
+import signal
+import subprocess
+import sys
+
+from masakarimonitors_k8s import conf as k8s_conf
+from tests.chart import render
+
+KIND_VALUES = render.VALUES_DIR / 'kind.yaml'
+CONF_KEY = 'masakarimonitors.conf'
+# The characters Kubernetes uses in generated names (rand.SafeEncodeString).
+NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789'
+DEFAULT_LEASE_NAME = 'masakari-hostmonitor'
+_LOG_TAIL_LINES = 30
+
+
+class UnsupportedTemplate(Exception):
+    """The pod template asks for something a local process cannot be."""
+
+
+class PodFailed(Exception):
+    """A monitor process exited on its own; the message has its log."""
+
+
+class Release:
+    """``helm template`` of the chart: the objects a cluster would get."""
+
+    def __init__(self, objects):
+        self.objects = objects
+        self.deployment = self._one('Deployment')
+        self.namespace = self.deployment['metadata']['namespace']
+        template = self.deployment['spec']['template']
+        self.pod_spec = template['spec']
+        containers = self.pod_spec['containers']
+        if len(containers) != 1 or self.pod_spec.get('initContainers'):
+            raise UnsupportedTemplate('one container, no init containers '
+                                      'expected; got %d and %r' % (
+                                          len(containers),
+                                          self.pod_spec.get(
+                                              'initContainers')))
+        self.container = containers[0]
+        self.replicas = int(self.deployment['spec'].get('replicas', 1))
+        self.termination_grace = float(
+            self.pod_spec.get('terminationGracePeriodSeconds', 30))
+        self.template_hash = _safe_hash(template)
+
+    @classmethod
+    def render(cls, values):
+        """The chart with ``values/kind.yaml`` and ``values`` (dotted
+        paths, as ``helm --set-json``)."""
+        return cls(render.render([KIND_VALUES], values))
+
+    @property
+    def name(self):
+        return self.deployment['metadata']['name']
+
+    @property
+    def service_account_user(self):
+        return 'system:serviceaccount:%s:%s' % (
+            self.namespace, self.pod_spec['serviceAccountName'])
+
+    def rbac_rules(self):
+        """The rules the chart binds to its ServiceAccount."""
+        return render.rbac_rules(self.objects)
+
+    def data_of(self, kind, name):
+        """{key: bytes} of a rendered Secret or ConfigMap, or None."""
+        for item in self.objects:
+            if item['kind'] == kind and item['metadata']['name'] == name:
+                if kind == 'Secret':
+                    return {key: base64.b64decode(value) for key, value
+                            in (item.get('data') or {}).items()}
+                return {key: value.encode('utf-8') for key, value
+                        in (item.get('data') or {}).items()}
+        return None
+
+    def monitor_conf(self):
+        """masakarimonitors.conf as the chart renders it, parsed."""
+        etc = self._etc_secret_name()
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read_string(self.data_of('Secret', etc)[CONF_KEY].decode())
+        return parser
+
+    def k8s_options(self):
+        conf = self.monitor_conf()
+        return dict(conf[k8s_conf.GROUP]) if conf.has_section(
+            k8s_conf.GROUP) else {}
+
+    def unknown_k8s_options(self):
+        """``[k8s]`` options in the rendered conf that the driver lacks.
+
+        oslo.config ignores unknown options silently, so a chart value
+        with a typo would otherwise change nothing without a word.
+        """
+        known = {opt.dest for opt in k8s_conf.ALL_OPTS}
+        return sorted(set(self.k8s_options()) - known)
+
+    def lease(self):
+        """(namespace, name) of the leader election Lease, or None.
+
+        The driver's defaults: the pod's namespace, masakari-hostmonitor.
+        """
+        options = self.k8s_options()
+        if options.get('leader_election', 'false').lower() != 'true':
+            return None
+        return (options.get('leader_election_namespace') or self.namespace,
+                options.get('leader_election_lease_name')
+                or DEFAULT_LEASE_NAME)
+
+    def watches_per_replica(self):
+        """Nodes, plus the kubelets' Leases with ``watch_leases``."""
+        watch_leases = self.k8s_options().get('watch_leases', 'false')
+        return 2 if watch_leases.lower() == 'true' else 1
+
+    def _one(self, kind):
+        found = [item for item in self.objects if item['kind'] == kind]
+        if len(found) != 1:
+            raise UnsupportedTemplate('expected one %s, rendered %d'
+                                      % (kind, len(found)))
+        return found[0]
+
+    def _etc_secret_name(self):
+        for volume in self.pod_spec.get('volumes') or ():
+            for source in (volume.get('projected') or {}).get('sources', ()):
+                secret = source.get('secret')
+                if secret and self._has_conf(secret['name']):
+                    return secret['name']
+            secret = volume.get('secret')
+            if secret and self._has_conf(secret['secretName']):
+                return secret['secretName']
+        raise UnsupportedTemplate('no volume carries %s' % CONF_KEY)
+
+    def _has_conf(self, secret_name):
+        data = self.data_of('Secret', secret_name)
+        return bool(data) and CONF_KEY in data
+
+
+class Pod:
+    """One replica: the Deployment's container as a local process."""
+
+    def __init__(self, release, *, name, root):
+        self.release = release
+        self.name = name
+        self.root = pathlib.Path(root)
+        self.log_path = self.root / 'container.log'
+        self._mounts = {}
+        self._process = None
+
+    def start(self):
+        self.root.mkdir(parents=True)
+        self._mount_volumes()
+        with open(self.log_path, 'wb') as log:
+            self._process = subprocess.Popen(
+                self.argv(), env=self.environment(), cwd=str(self.root),
+                stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+
+    @property
+    def pid(self):
+        return self._process.pid
+
+    @property
+    def running(self):
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def exit_code(self):
+        return None if self._process is None else self._process.poll()
+
+    def kill(self):
+        """SIGKILL: what a node crash or a forced delete leaves behind."""
+        if self.running:
+            self._process.send_signal(signal.SIGKILL)
+        if self._process is not None:
+            self._process.wait()
+
+    def terminate(self):
+        """SIGTERM, then SIGKILL after terminationGracePeriodSeconds."""
+        if not self.running:
+            return self.exit_code
+        self._process.send_signal(signal.SIGTERM)
+        try:
+            return self._process.wait(self.release.termination_grace)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return self.exit_code
+
+    def log_tail(self, lines=_LOG_TAIL_LINES):
+        try:
+            text = self.log_path.read_text(errors='replace')
+        except FileNotFoundError:
+            return ''
+        return '\n'.join(text.splitlines()[-lines:])
+
+    # -- the pod spec, made local ---------------------------------------
+
+    def argv(self):
+        container = self.release.container
+        command = list(container.get('command') or ()) + list(
+            container.get('args') or ())
+        if not command:
+            raise UnsupportedTemplate('the container relies on the image\'s '
+                                      'entrypoint, which is not known here')
+        binary = shutil.which(command[0], path=_search_path())
+        if binary is None:
+            raise UnsupportedTemplate('%s is not installed next to %s'
+                                      % (command[0], sys.executable))
+        return [binary] + [self.host_argument(arg) for arg in command[1:]]
+
+    def environment(self):
+        environment = {
+            'PATH': _search_path(),
+            'HOME': str(self.root),
+            'LANG': 'C.UTF-8',
+        }
+        tmp = self.host_path('/tmp')
+        if tmp != '/tmp':
+            environment['TMPDIR'] = tmp
+        for variable in self.release.container.get('env') or ():
+            environment[variable['name']] = self._env_value(variable)
+        return environment
+
+    def host_path(self, path):
+        """Where a path inside the container is on this machine."""
+        for mount_path in sorted(self._mounts, key=len, reverse=True):
+            if path == mount_path or path.startswith(mount_path + '/'):
+                return str(self._mounts[mount_path]) + path[len(mount_path):]
+        return path
+
+    def host_argument(self, argument):
+        if argument.startswith('/'):
+            return self.host_path(argument)
+        option, equals, value = argument.partition('=')
+        if equals and value.startswith('/'):
+            return option + equals + self.host_path(value)
+        return argument
+
+    def _env_value(self, variable):
+        if 'value' in variable:
+            return variable['value']
+        field = ((variable.get('valueFrom') or {}).get('fieldRef')
+                 or {}).get('fieldPath')
+        fields = {
+            'metadata.name': self.name,
+            'metadata.namespace': self.release.namespace,
+            'spec.serviceAccountName':
+                self.release.pod_spec.get('serviceAccountName', 'default'),
+        }
+        if field not in fields:
+            raise UnsupportedTemplate('env %s: cannot resolve %r'
+                                      % (variable['name'],
+                                         variable.get('valueFrom')))
+        return fields[field]
+
+    def _mount_volumes(self):
+        volumes = {volume['name']: volume
+                   for volume in self.release.pod_spec.get('volumes') or ()}
+        for mount in self.release.container.get('volumeMounts') or ():
+            if mount.get('subPath'):
+                raise UnsupportedTemplate('subPath mounts are not emulated')
+            target = self.root / 'mounts' / mount['mountPath'].lstrip('/')
+            target.mkdir(parents=True)
+            self._fill(volumes[mount['name']], target)
+            self._mounts[mount['mountPath']] = target
+
+    def _fill(self, volume, target):
+        if 'emptyDir' in volume:
+            return
+        if 'projected' in volume:
+            mode = volume['projected'].get('defaultMode', 0o644)
+            for source in volume['projected'].get('sources') or ():
+                self._fill_from(source, target, mode)
+            return
+        for kind in ('secret', 'configMap'):
+            if kind in volume:
+                self._fill_from({kind: volume[kind]}, target,
+                                volume[kind].get('defaultMode', 0o644))
+                return
+        raise UnsupportedTemplate('volume %s: type not emulated (%s)'
+                                  % (volume['name'], sorted(volume)))
+
+    def _fill_from(self, source, target, mode):
+        if set(source) - {'secret', 'configMap'}:
+            raise UnsupportedTemplate('projected source not emulated: %s'
+                                      % sorted(source))
+        kind, spec = next(iter(source.items()))
+        name = spec.get('name') or spec.get('secretName')
+        data = self.release.data_of(
+            'Secret' if kind == 'secret' else 'ConfigMap', name)
+        if data is None:
+            if spec.get('optional'):
+                return
+            # A kubelet would keep the pod in ContainerCreating.
+            raise UnsupportedTemplate('%s %s is not part of the release'
+                                      % (kind, name))
+        items = spec.get('items') or [{'key': key, 'path': key}
+                                      for key in data]
+        for item in items:
+            path = target / item['path']
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data[item['key']])
+            os.chmod(path, item.get('mode', mode))
+
+
+class Deployment:
+    """The release's Deployment: ``spec.replicas`` pods, kept running.
+
+    :param release: :class:`Release`.
+    :param workdir: where the pods' roots go.
+    :param rng: random.Random for the pods' name suffixes.
+    """
+
+    def __init__(self, release, *, workdir, rng=None):
+        self.release = release
+        self._workdir = pathlib.Path(workdir)
+        self._rng = rng or random.Random()
+        self._pods = []
+        self.gone = []   # killed or stopped pods, for their logs
+
+    def start(self):
+        for _ in range(self.release.replicas):
+            self._start_pod()
+
+    @property
+    def pods(self):
+        return list(self._pods)
+
+    def pod_names(self):
+        return [pod.name for pod in self._pods if pod.running]
+
+    def check(self):
+        """Raise PodFailed if a pod exited on its own."""
+        for pod in self._pods:
+            if not pod.running:
+                raise PodFailed('pod %s exited with %s; log tail:\n%s'
+                                % (pod.name, pod.exit_code, pod.log_tail()))
+
+    def kill(self, name):
+        """SIGKILL a pod; the ReplicaSet starts a new one."""
+        pod = next(pod for pod in self._pods if pod.name == name)
+        pod.kill()
+        self._pods.remove(pod)
+        self.gone.append(pod)
+        return self._start_pod()
+
+    def stop(self):
+        """What ``helm uninstall`` does to the pods: SIGTERM, then grace."""
+        exit_codes = {pod.name: pod.terminate() for pod in self._pods}
+        self.gone.extend(self._pods)
+        self._pods = []
+        return exit_codes
+
+    def log_tails(self):
+        return '\n'.join('--- pod %s (%s) ---\n%s' % (
+            pod.name, 'running' if pod.running else 'exit %s'
+            % pod.exit_code, pod.log_tail())
+            for pod in self.gone + self._pods)
+
+    def _start_pod(self):
+        suffix = ''.join(self._rng.choice(NAME_ALPHABET) for _ in range(5))
+        name = '%s-%s-%s' % (self.release.name, self.release.template_hash,
+                             suffix)
+        pod = Pod(self.release, name=name, root=self._workdir / name)
+        pod.start()
+        self._pods.append(pod)
+        return pod
+
+
+def _safe_hash(template):
+    """A pod-template-hash look-alike: stable, 10 safe characters."""
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode())
+    number = int.from_bytes(digest.digest()[:8], 'big')
+    characters = []
+    for _ in range(10):
+        number, index = divmod(number, len(NAME_ALPHABET))
+        characters.append(NAME_ALPHABET[index])
+    return ''.join(characters)
+
+
+def _search_path():
+    # This virtualenv first: it is the image's /var/lib/openstack/bin.
+    return os.pathsep.join([os.path.dirname(sys.executable),
+                            os.environ.get('PATH', os.defpath)])
