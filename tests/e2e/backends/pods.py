@@ -121,7 +121,10 @@ class Release:
     def monitor_conf(self):
         """masakarimonitors.conf as the chart renders it, parsed."""
         etc = self._etc_secret_name()
-        parser = configparser.ConfigParser(interpolation=None)
+        # oslo.config's [DEFAULT] is a section like the others, not
+        # configparser's defaults for every section.
+        parser = configparser.ConfigParser(interpolation=None,
+                                           default_section='\0')
         parser.read_string(self.data_of('Secret', etc)[CONF_KEY].decode())
         return parser
 

@@ -1,0 +1,2 @@
+def missing_requirements():
+    return 'not yet'
