@@ -40,6 +40,7 @@ import time
 
 from masakarimonitors_k8s import clock as clocks
 from masakarimonitors_k8s.testing import cluster as test_cluster
+from masakarimonitors_k8s.testing import harness
 from masakarimonitors_k8s.testing.kube_apiserver import server as test_server
 from masakarimonitors_k8s.testing import masakari_api as test_masakari
 
@@ -85,22 +86,6 @@ class Timeline:
         self.rows.append((now - self.start, what))
         print('  +%7.3f s  %s' % (now - self.start, what), flush=True)
         return now
-
-
-def wait_for(predicate, *, timeout, what, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError('timed out after %.0f s waiting for %s'
-                               % (timeout, what))
-        time.sleep(interval)
-
-
-def notifications_for(masakari, hostname):
-    return masakari.notifications(hostname)
 
 
 def has_notification(masakari, hostname, event, host_status):
@@ -158,8 +143,8 @@ def run(workdir, *, nodes, recovery_window, keep_going=False):
                                    stdout=subprocess.DEVNULL,
                                    stderr=subprocess.STDOUT)
         stack.callback(_terminate, monitor)
-        wait_for(monitor_watching(server), timeout=60,
-                 what='the monitor to watch nodes')
+        harness.wait_until(monitor_watching(server), timeout=60,
+                           what='the monitor to watch nodes')
         timeline.mark('monitor is watching %d nodes' % nodes)
 
         print('\nTimeline (real time since start of the scenario):',
@@ -171,9 +156,9 @@ def run(workdir, *, nodes, recovery_window, keep_going=False):
         t_unknown = timeline.mark(
             'node lifecycle controller: %s Ready=Unknown (after the 50 s '
             'grace period of cluster time)' % FAILED_NODE)
-        first = wait_for(has_notification(masakari, FAILED_NODE, 'STOPPED',
-                                          'UNKNOWN'),
-                         timeout=30 + SETTLE_WINDOW, what='STOPPED/UNKNOWN')
+        first = harness.wait_until(
+            has_notification(masakari, FAILED_NODE, 'STOPPED', 'UNKNOWN'),
+            timeout=30 + SETTLE_WINDOW, what='STOPPED/UNKNOWN')
         t_first = timeline.mark(
             'masakari-api stored STOPPED host_status=UNKNOWN (%s) after the '
             'storm guard\'s %.0f s settle window: recorded, not acted upon'
@@ -181,9 +166,9 @@ def run(workdir, *, nodes, recovery_window, keep_going=False):
 
         cluster.add_out_of_service_taint(FAILED_NODE)
         t_taint = timeline.mark('out-of-service taint applied (fenced)')
-        second = wait_for(has_notification(masakari, FAILED_NODE, 'STOPPED',
-                                           'NORMAL'),
-                          timeout=30, what='STOPPED/NORMAL')
+        second = harness.wait_until(
+            has_notification(masakari, FAILED_NODE, 'STOPPED', 'NORMAL'),
+            timeout=30, what='STOPPED/NORMAL')
         t_second = timeline.mark(
             'masakari-api stored STOPPED host_status=NORMAL (%s): '
             'evacuation may start' % second['notification_uuid'])
@@ -192,9 +177,9 @@ def run(workdir, *, nodes, recovery_window, keep_going=False):
         cluster.power_on(FAILED_NODE)
         cluster.advance(10)
         t_back = timeline.mark('%s powered on, Ready=True' % FAILED_NODE)
-        third = wait_for(has_notification(masakari, FAILED_NODE, 'STARTED',
-                                          'NORMAL'),
-                         timeout=30 + recovery_window, what='STARTED')
+        third = harness.wait_until(
+            has_notification(masakari, FAILED_NODE, 'STARTED', 'NORMAL'),
+            timeout=30 + recovery_window, what='STARTED')
         t_third = timeline.mark(
             'masakari-api stored STARTED (%s) after the %.0f s recovery '
             'window' % (third['notification_uuid'], recovery_window))

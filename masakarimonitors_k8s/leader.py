@@ -39,6 +39,7 @@ import threading
 from oslo_log import log as logging
 
 from masakarimonitors_k8s.kube import client as kube_client
+from masakarimonitors_k8s import loops
 
 LOG = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def micro_time(epoch):
         epoch, tz=datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
 
 
-class LeaderElector:
+class LeaderElector(loops.Loop):
     """Acquire and renew one Lease; call back on gain and loss.
 
     :param kube: kube.client.KubeClient.
@@ -100,7 +101,6 @@ class LeaderElector:
         self.errors = 0
         # False only in tests that emulate a crashed replica.
         self.release_on_stop = True
-        self._thread = None
 
     # -- state ---------------------------------------------------------
     @property
@@ -116,17 +116,7 @@ class LeaderElector:
         return 'standby (leader: %s)' % (self.holder or 'none')
 
     # -- the loop ------------------------------------------------------
-    def start(self):
-        self._thread = threading.Thread(target=self.run, daemon=True,
-                                        name='leader-election')
-        self._thread.start()
-
-    def join(self, timeout=None):
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def is_alive(self):
-        return self._thread is not None and self._thread.is_alive()
+    thread_name = 'leader-election'
 
     def run(self):
         LOG.info('Leader election: %s competing for Lease %s/%s.',

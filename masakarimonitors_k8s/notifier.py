@@ -50,6 +50,7 @@ from oslo_log import log as logging
 
 from masakarimonitors_k8s import backoff
 from masakarimonitors_k8s.kube import nodes as kube_nodes
+from masakarimonitors_k8s import loops
 
 LOG = logging.getLogger(__name__)
 
@@ -287,19 +288,18 @@ class DeliveryQueue:
                         'retry.', what, entry.attempts, result.detail)
 
 
-class DeliveryWorker:
+class DeliveryWorker(loops.Loop):
     """Runs a DeliveryQueue in its own OS thread until stopped."""
+
+    thread_name = 'masakari-delivery'
 
     def __init__(self, queue, stop_event, *, max_wait=1.0):
         self._queue = queue
         self._stop = stop_event
         self._max_wait = max_wait
-        self._thread = None
 
-    def start(self):
-        self._thread = threading.Thread(target=self.run, daemon=True,
-                                        name='masakari-delivery')
-        self._thread.start()
+    def wake(self):
+        self._queue.wake()
 
     def run(self):
         while not self._stop.is_set():
@@ -308,14 +308,6 @@ class DeliveryWorker:
             except Exception:
                 LOG.exception('Unexpected error in delivery; continuing.')
             self._queue.wait(self._stop, self._max_wait)
-
-    def join(self, timeout=None):
-        if self._thread is not None:
-            self._queue.wake()
-            self._thread.join(timeout)
-
-    def is_alive(self):
-        return self._thread is not None and self._thread.is_alive()
 
 
 def instance_ha_from_conf(conf):

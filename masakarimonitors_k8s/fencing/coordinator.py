@@ -40,6 +40,7 @@ from masakarimonitors_k8s.fencing import bmc
 from masakarimonitors_k8s.fencing import redfish
 from masakarimonitors_k8s.kube import client as kube_client
 from masakarimonitors_k8s.kube import taints
+from masakarimonitors_k8s import loops
 from masakarimonitors_k8s import policy
 
 LOG = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ LOG = logging.getLogger(__name__)
 OUT_OF_SERVICE_VALUE = 'nodeshutdown'
 
 
-class FencingCoordinator:
+class FencingCoordinator(loops.Loop):
     """BMC checks and power-offs for failed, unfenced nodes.
 
     :param settings: conf.Settings.
@@ -83,7 +84,6 @@ class FencingCoordinator:
         self._wanted = {}    # node name -> NodeState
         self._queue = []     # heap of (due, seq, node name)
         self._seq = 0
-        self._thread = None
         self.checks = 0
         self.actions = 0
         self.failures = 0
@@ -120,19 +120,11 @@ class FencingCoordinator:
         heapq.heappush(self._queue, (due, self._seq, name))
 
     # -- worker side ---------------------------------------------------
-    def start(self):
-        self._thread = threading.Thread(target=self.run, daemon=True,
-                                        name='fencing')
-        self._thread.start()
+    thread_name = 'fencing'
 
-    def join(self, timeout=None):
-        if self._thread is not None:
-            with self._lock:
-                self._lock.notify_all()
-            self._thread.join(timeout)
-
-    def is_alive(self):
-        return self._thread is not None and self._thread.is_alive()
+    def wake(self):
+        with self._lock:
+            self._lock.notify_all()
 
     def run(self):
         while not self._stop.is_set():

@@ -38,12 +38,12 @@ freeze masakari-hostmonitor's whole process.
 """
 
 import random
-import threading
 
 from oslo_log import log as logging
 
 from masakarimonitors_k8s import backoff
 from masakarimonitors_k8s.kube import client as kube_client
+from masakarimonitors_k8s import loops
 
 LOG = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class ReflectorStats:
         self.resource_version = None
 
 
-class Reflector:
+class Reflector(loops.Loop):
     """List+watch one collection and feed a sink.
 
     :param name: what is reflected, for logs ('nodes', 'leases').
@@ -95,21 +95,10 @@ class Reflector:
         self._stop = stop_event
         self._rng = rng or random.Random()
         self.stats = ReflectorStats()
+        self.thread_name = 'reflector-%s' % name
         self._failures = 0
-        self._thread = None
 
     # -- lifecycle -----------------------------------------------------
-    def start(self):
-        self._thread = threading.Thread(target=self.run, daemon=True,
-                                        name='reflector-%s' % self.name)
-        self._thread.start()
-
-    def join(self, timeout=None):
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def is_alive(self):
-        return self._thread is not None and self._thread.is_alive()
 
     def run(self):
         need_list = True

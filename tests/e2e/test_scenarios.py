@@ -136,7 +136,7 @@ def test_leader_killed_during_a_failure_reports_it_once(backend):
 
 
 def test_storm_of_two_failed_workers_is_held(backend):
-    backend.deploy_monitor(monitor_values(backend, max_unhealthy=1))
+    backend.deploy_monitor(monitor_values(backend, max_unhealthy='1'))
     first, second = backend.workers()[:2]
 
     backend.stop_workers([first, second])

@@ -297,10 +297,8 @@ class TestServerBackend(base.Backend):
         }
 
     def _monitor_ready(self):
-        self._deployment.check()
-        if self._release.lease() is not None and (
-                self.leader() not in self.monitor_pods()):
+        # What `kubectl rollout status` waits for, and a known leader.
+        if not self._deployment.ready():
             return False
-        watches = (self._release.replicas
-                   * self._release.watches_per_replica())
-        return self.server.open_watch_count() >= watches
+        return (self._release.lease() is None
+                or self.leader() in self.monitor_pods())

@@ -26,7 +26,13 @@ turns the Deployment's container into a process:
   rendered Secrets and ConfigMaps, with the projected ``defaultMode``;
   paths in the command under a mount point are mapped there;
 * ``env`` is resolved as the kubelet does (``fieldRef`` to the pod's name
-  and namespace), on top of an almost empty environment.
+  and namespace), on top of an almost empty environment;
+* the pods share this machine's network instead of having one each, so
+  the container's one port (the status port of the probes) is published
+  on a free loopback port, as ``docker run -p 127.0.0.1::8080`` would:
+  oslo.config's environment source (``OS_K8S__STATUS_PORT``, checked
+  before configuration files) moves the listener there, and the rendered
+  file stays as it is. The probes' HTTP GETs are made against it.
 
 Anything in the template this does not know how to run (another volume
 type, another field reference, a second container) raises, so a chart
@@ -44,8 +50,11 @@ import pathlib
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 from masakarimonitors_k8s import conf as k8s_conf
 from tests.chart import render
@@ -55,6 +64,10 @@ CONF_KEY = 'masakarimonitors.conf'
 # The characters Kubernetes uses in generated names (rand.SafeEncodeString).
 NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789'
 DEFAULT_LEASE_NAME = 'masakari-hostmonitor'
+LOOPBACK = '127.0.0.1'
+# oslo.config reads OS_<GROUP>__<OPTION> before the configuration files.
+STATUS_PORT_VARIABLE = 'OS_K8S__STATUS_PORT'
+STATUS_HOST_VARIABLE = 'OS_K8S__STATUS_BIND_HOST'
 _LOG_TAIL_LINES = 30
 
 
@@ -154,11 +167,6 @@ class Release:
                 options.get('leader_election_lease_name')
                 or DEFAULT_LEASE_NAME)
 
-    def watches_per_replica(self):
-        """Nodes, plus the kubelets' Leases with ``watch_leases``."""
-        watch_leases = self.k8s_options().get('watch_leases', 'false')
-        return 2 if watch_leases.lower() == 'true' else 1
-
     def _one(self, kind):
         found = [item for item in self.objects if item['kind'] == kind]
         if len(found) != 1:
@@ -192,6 +200,7 @@ class Pod:
         self.log_path = self.root / 'container.log'
         self._mounts = {}
         self._process = None
+        self.published = self._publish_ports()
 
     def start(self):
         self.root.mkdir(parents=True)
@@ -265,7 +274,35 @@ class Pod:
             environment['TMPDIR'] = tmp
         for variable in self.release.container.get('env') or ():
             environment[variable['name']] = self._env_value(variable)
+        # The pod's own network, made a loopback port of this machine.
+        environment[STATUS_HOST_VARIABLE] = LOOPBACK
+        environment[STATUS_PORT_VARIABLE] = str(next(
+            iter(self.published.values()), 0))
         return environment
+
+    def probe(self, kind):
+        """One HTTP GET of ``readinessProbe`` or ``livenessProbe``.
+
+        True on a 2xx or 3xx answer, as the kubelet counts it; True when
+        the container has no such probe (the kubelet then assumes
+        success).
+        """
+        spec = self.release.container.get(kind)
+        if spec is None:
+            return True
+        if set(spec) & {'exec', 'tcpSocket', 'grpc'}:
+            raise UnsupportedTemplate('%s: only httpGet is emulated' % kind)
+        get = spec['httpGet']
+        url = 'http://%s:%d%s' % (LOOPBACK, self._host_port(get['port']),
+                                  get.get('path', '/'))
+        try:
+            with urllib.request.urlopen(
+                    url, timeout=spec.get('timeoutSeconds', 1)) as answer:
+                return 200 <= answer.status < 400
+        except urllib.error.HTTPError as error:
+            return 200 <= error.code < 400
+        except OSError:
+            return False
 
     def host_path(self, path):
         """Where a path inside the container is on this machine."""
@@ -281,6 +318,21 @@ class Pod:
         if equals and value.startswith('/'):
             return option + equals + self.host_path(value)
         return argument
+
+    def _publish_ports(self):
+        ports = self.release.container.get('ports') or []
+        if len(ports) > 1:
+            raise UnsupportedTemplate('one container port (the status '
+                                      'port) expected, got %d' % len(ports))
+        return {port['containerPort']: _free_loopback_port()
+                for port in ports}
+
+    def _host_port(self, port):
+        for declared in self.release.container.get('ports') or ():
+            if port in (declared.get('name'), declared['containerPort']):
+                return self.published[declared['containerPort']]
+        raise UnsupportedTemplate('probe port %r is not a container port'
+                                  % (port,))
 
     def _env_value(self, variable):
         if 'value' in variable:
@@ -382,6 +434,12 @@ class Deployment:
                 raise PodFailed('pod %s exited with %s; log tail:\n%s'
                                 % (pod.name, pod.exit_code, pod.log_tail()))
 
+    def ready(self):
+        """Every pod runs and passes its liveness and readiness probes."""
+        self.check()
+        return all(pod.probe('livenessProbe') and pod.probe('readinessProbe')
+                   for pod in self._pods)
+
     def kill(self, name):
         """SIGKILL a pod; the ReplicaSet starts a new one."""
         pod = next(pod for pod in self._pods if pod.name == name)
@@ -422,6 +480,12 @@ def _safe_hash(template):
         number, index = divmod(number, len(NAME_ALPHABET))
         characters.append(NAME_ALPHABET[index])
     return ''.join(characters)
+
+
+def _free_loopback_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
 
 
 def _search_path():

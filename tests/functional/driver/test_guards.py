@@ -26,13 +26,6 @@ from masakarimonitors_k8s.testing import harness
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture
-def cluster():
-    cluster = harness.ClusterUnderTest()
-    yield cluster
-    cluster.stop()
-
-
 def start(cluster, masakari, **policy):
     monitor = harness.MonitorUnderTest(
         cluster, masakari, harness.fast_settings(

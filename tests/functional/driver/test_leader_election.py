@@ -21,13 +21,6 @@ from masakarimonitors_k8s.testing import harness
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture
-def cluster():
-    cluster = harness.ClusterUnderTest()
-    yield cluster
-    cluster.stop()
-
-
 def replicas(cluster, masakari, count=2):
     monitors = [harness.MonitorUnderTest(
         cluster, masakari, harness.fast_settings(leader=harness.fast_leader()),

@@ -24,13 +24,6 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-def cluster():
-    cluster = harness.ClusterUnderTest()
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture
 def start_monitor(cluster):
     started = []
 
