@@ -77,6 +77,7 @@ from masakarimonitors_k8s.testing.kube_apiserver import store as test_store
 from masakarimonitors_k8s.testing import masakari_api as test_masakari
 
 NODES_PATH = '/api/v1/nodes'
+READ_VERBS = frozenset(('get', 'list', 'watch'))
 MIB = 1024 * 1024
 # Seconds a driver gets from its last signal to the end of the run, on top
 # of what it is designed to wait.
@@ -158,7 +159,7 @@ class RunSettings:
     # how long one of its cycles may take on top of the interval.
     upstream_interval: int = 60
     upstream_samples: int = 1
-    upstream_cycle_allowance: float = 25.0
+    upstream_cycle_allowance: float = 45.0
     # How long ours may wait on purpose before its first STOPPED: the storm
     # guard's [k8s] storm_settle_window (15 s by default).
     ours_settle_allowance: float = 15.0
@@ -555,6 +556,7 @@ def _driver_result(item, exit_info, kernel_peak, score, answers, stored, *,
     verbs = {}
     for _wall, record, _cpu in item.requests:
         verbs[record.verb] = verbs.get(record.verb, 0) + 1
+    reads = sum(1 for _w, record, _c in window if record.verb in READ_VERBS)
     return {
         'kind': item.spec.kind,
         'options': dict(item.spec.options),
@@ -573,6 +575,10 @@ def _driver_result(item, exit_info, kernel_peak, score, answers, stored, *,
         'bytes_per_hour': window_bytes * per_hour,
         'requests': len(window),
         'requests_per_hour': len(window) * per_hour,
+        # Reads are the steady load on the API server; writes (ours: Node
+        # Events) come with failures, so their rate is the benchmark's.
+        'reads_per_hour': reads * per_hour,
+        'writes': len(window) - reads,
         'requests_total_by_verb': verbs,
         'peak_rss_mib': (kernel_peak or 0) / MIB,
         'sampled_max_rss_mib': max(sample.rss_bytes

@@ -41,6 +41,7 @@ import contextlib
 import itertools
 import pathlib
 import secrets
+import signal
 import threading
 
 from masakarimonitors_k8s.clock import ManualClock
@@ -65,6 +66,13 @@ UNKNOWN_AFTER = GRACE_PERIOD + LEASE_RENEW_INTERVAL + CONTROLLER_PERIOD
 WARM_UP = LEASE_RENEW_INTERVAL + CONTROLLER_PERIOD
 EVENT_NAMESPACE = 'default'
 MONITOR_COMPONENT = 'masakari-hostmonitor'
+# oslo.service exits 0 on SIGTERM; dying of the signal is clean too.
+CLEAN_EXIT_CODES = (0, -signal.SIGTERM)
+
+
+def kind_worker_name(cluster_name, number):
+    """kind's names: <cluster>-worker, <cluster>-worker2, ..."""
+    return '%s-worker%s' % (cluster_name, '' if number == 1 else number)
 
 
 class RealPace:
@@ -163,9 +171,8 @@ class TestServerBackend(base.Backend):
             lease_renew_interval=LEASE_RENEW_INTERVAL,
             controller_period=CONTROLLER_PERIOD)
         self._pace = RealPace(self.model, real_clock=real_clock)
-        self._workers = ['%s-worker%s' % (cluster_name, suffix)
-                         for suffix in [''] + [str(n) for n in range(
-                             2, WORKER_COUNT + 1)]]
+        self._workers = [kind_worker_name(cluster_name, number)
+                         for number in range(1, WORKER_COUNT + 1)]
         self._segment = None
         self._release = None
         self._deployment = None
@@ -190,11 +197,26 @@ class TestServerBackend(base.Backend):
         self._masakari.add_hosts(self._segment, self._workers)
 
     def close(self):
-        if self._deployment is not None:
-            self._deployment.stop()
-        self._pace.stop()
-        self.model.close()
-        self.server.stop()
+        """Uninstall the monitor, stop the cluster.
+
+        Raises if a pod did not stop cleanly on SIGTERM within the chart's
+        terminationGracePeriodSeconds (a monitor that must be killed may
+        lose a notification in flight).
+        """
+        exit_codes = {}
+        try:
+            if self._deployment is not None:
+                exit_codes = self._deployment.stop()
+        finally:
+            self._pace.stop()
+            self.model.close()
+            self.server.stop()
+        unclean = {name: code for name, code in exit_codes.items()
+                   if code not in CLEAN_EXIT_CODES}
+        if unclean:
+            raise AssertionError('monitor pods did not stop cleanly on '
+                                 'SIGTERM: %s\n%s' % (
+                                     unclean, self.diagnostics()))
 
     # -- the monitor ----------------------------------------------------
 

@@ -78,12 +78,12 @@ class WaitTimeout(AssertionError):
     """A condition did not hold in time; the message says what was seen."""
 
 
-def wait_until(predicate, *, timeout, what, clock=None, pause=None,
-               describe=None):
-    """Poll ``predicate`` until it returns a true value, and return it.
+def wait_until(predicate, *, timeout, what, clock=None,
+               interval=POLL_INTERVAL, describe=None):
+    """Poll ``predicate`` every ``interval`` until it returns true.
 
-    ``pause(seconds)`` paces the polling (an Event's wait, so a stop can
-    cut it short); ``describe()`` adds what was last seen to the error.
+    Returns the predicate's value; ``describe()`` adds what was last seen
+    to the error.
     """
     clock = clock or SystemClock()
     deadline = clock.monotonic() + timeout
@@ -95,16 +95,12 @@ def wait_until(predicate, *, timeout, what, clock=None, pause=None,
             seen = ('; last seen: %s' % describe()) if describe else ''
             raise WaitTimeout('timed out after %.0f s waiting for %s%s'
                               % (timeout, what, seen))
-        (pause or _default_pause)(POLL_INTERVAL)
-
-
-def _default_pause(seconds):
-    # An Event nobody sets: paces the polling without time.sleep.
-    threading.Event().wait(seconds)
+        # An Event nobody sets: paces the polling without time.sleep.
+        threading.Event().wait(interval)
 
 
 def k8s_values(**options):
-    """Chart values for ``[k8s]`` options: ``k8s_values(max_unhealthy=1)``."""
+    """Chart values of ``[k8s]`` options: ``k8s_values(fencing="taint")``."""
     return {K8S_VALUES + name: value for name, value in options.items()}
 
 
@@ -124,6 +120,9 @@ class Backend(abc.ABC):
     settle_window: float
     #: The real clock the waits run on.
     clock: Clock = SystemClock()
+    #: Seconds between two looks at a condition; each look may cost a
+    #: few API requests or a kubectl run.
+    poll_interval: float = POLL_INTERVAL
 
     # -- the monitor ------------------------------------------------------
 
@@ -146,8 +145,11 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def kill_pod(self, name):
-        """Kill a monitor pod at once, as a node crash would: no SIGTERM,
-        no lease release. Its Deployment then starts a replacement."""
+        """Kill a monitor pod at once, as a node crash would.
+
+        No SIGTERM, no lease release. Its Deployment then starts a
+        replacement.
+        """
 
     # -- the cluster ------------------------------------------------------
 
@@ -169,8 +171,11 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def taint_out_of_service(self, name):
-        """Add ``node.kubernetes.io/out-of-service=nodeshutdown:NoExecute``,
-        the fencing evidence an admin or remediation operator sets."""
+        """Add the out-of-service taint: the fencing evidence.
+
+        ``node.kubernetes.io/out-of-service=nodeshutdown:NoExecute``, as
+        an admin or a remediation operator sets it.
+        """
 
     @abc.abstractmethod
     def untaint_out_of_service(self, name):
@@ -180,13 +185,17 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def notifications(self):
-        """This scenario's notifications in masakari-api, oldest first, as
-        :class:`Stored` tuples."""
+        """This scenario's notifications in masakari-api, oldest first.
+
+        As :class:`Stored` tuples.
+        """
 
     @abc.abstractmethod
     def node_events(self, node):
-        """The monitor's Events on ``node`` in this scenario, as
-        :class:`NodeEvent` tuples."""
+        """The monitor's Events on ``node`` in this scenario.
+
+        As :class:`NodeEvent` tuples.
+        """
 
     @abc.abstractmethod
     def diagnostics(self):
@@ -195,10 +204,14 @@ class Backend(abc.ABC):
     # -- waiting ----------------------------------------------------------
 
     def wait_for(self, predicate, *, timeout, what):
-        """Poll until ``predicate()`` is true; on timeout the error shows
-        the stored notifications and :meth:`diagnostics`."""
+        """Poll until ``predicate()`` is true.
+
+        On timeout the error shows the stored notifications and
+        :meth:`diagnostics`.
+        """
         return wait_until(predicate, timeout=timeout, what=what,
-                          clock=self.clock, describe=self._describe)
+                          clock=self.clock, interval=self.poll_interval,
+                          describe=self._describe)
 
     def _describe(self):
         return 'notifications %s\n%s' % (self.notifications(),

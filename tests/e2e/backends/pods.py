@@ -14,7 +14,8 @@
 
 """The chart's monitor Deployment, run as local processes.
 
-Used by the test-server backend (``apiserver.py``). Without a kubelet, the
+Used by the test-server backend (``apiserver.py``; the kind backend reads
+a :class:`Release` only for the names the chart gives). Without a kubelet, the
 next best thing to a pod is a process started from exactly what the chart
 renders: :class:`Release` holds ``helm template`` output (with
 ``values/kind.yaml``, as the kind backend installs it), and :class:`Pod`
@@ -103,8 +104,10 @@ class Release:
 
     @classmethod
     def render(cls, values):
-        """The chart with ``values/kind.yaml`` and ``values`` (dotted
-        paths, as ``helm --set-json``)."""
+        """Render the chart with ``values/kind.yaml`` and ``values``.
+
+        ``values`` maps dotted paths to values, as ``helm --set-json``.
+        """
         return cls(render.render([KIND_VALUES], values))
 
     @property

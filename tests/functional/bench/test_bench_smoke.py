@@ -37,7 +37,8 @@ QUICK_RUN = ['--nodes', '200', '--duration', '50',
              '--failure-spacing', '5', '--no-chart']
 DRIVER_FIELDS = ('kind', 'startup', 'window', 'cpu_seconds',
                  'cpu_seconds_per_hour', 'bytes', 'bytes_per_hour',
-                 'requests', 'requests_per_hour', 'requests_total_by_verb',
+                 'requests', 'requests_per_hour', 'reads_per_hour', 'writes',
+                 'requests_total_by_verb',
                  'peak_rss_mib', 'sampled_max_rss_mib', 'exit',
                  'notifications')
 
