@@ -51,7 +51,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -61,6 +60,7 @@ import urllib.request
 import psutil
 
 from masakarimonitors_k8s import clock as clocks
+from masakarimonitors_k8s.testing import processes
 
 # noauth2 turns any token into an admin context; 'user:project' is the
 # form its documentation uses.
@@ -148,7 +148,7 @@ class MasakariApi:
                  clock: clocks.Clock | None = None,
                  start_timeout: float = 30.0, stop_timeout: float = 10.0):
         self._workdir = os.path.abspath(os.fspath(workdir))
-        self._port = port or _free_loopback_port()
+        self._port = port or processes.free_loopback_port()
         self._duplicate_interval = int(duplicate_interval)
         self._python = python
         self._clock = clock or clocks.SystemClock()
@@ -159,7 +159,7 @@ class MasakariApi:
         self._paused = False
         self._schema_ready = False
         self._hosts = _HostDirectory()
-        self._http = _JsonClient(self.url, NOAUTH_TOKEN)
+        self._http = JsonClient(self.url, NOAUTH_TOKEN)
 
     # -- where things are -------------------------------------------------
 
@@ -537,25 +537,12 @@ class MasakariApi:
         return environment
 
     def _wait_until_answering(self):
-        deadline = self._clock.monotonic() + self._start_timeout
         probe = self.url + '/segments?limit=1'
-        while True:
-            if _answers(probe, self.token):
-                return
-            try:
-                # Paces the polling and notices an early exit at once.
-                code = self._process.wait(timeout=0.05)
-            except subprocess.TimeoutExpired:
-                code = None
-            if code is not None:
-                raise MasakariApiError(
-                    'masakari-api exited with %s before answering; log '
-                    'tail:\n%s' % (code, self.log_tail()))
-            if self._clock.monotonic() > deadline:
-                raise MasakariApiError(
-                    'masakari-api did not answer on %s within %.0f s; log '
-                    'tail:\n%s' % (self.root_url, self._start_timeout,
-                                   self.log_tail()))
+        processes.wait_until_answering(
+            self._process, lambda: _answers(probe, self.token),
+            clock=self._clock, timeout=self._start_timeout,
+            what='masakari-api',
+            log_tail=self.log_tail, error=MasakariApiError, pace=0.05)
 
     def _require_running(self):
         if not self.running:
@@ -580,13 +567,25 @@ class MasakariApi:
         return name
 
 
-class _JsonClient:
-    """JSON over HTTP to one masakari-api, with the standard library only."""
+class JsonClient:
+    """JSON over HTTP to one masakari-api, with the standard library only.
 
-    def __init__(self, base_url, token, *, timeout=10.0):
-        self._base_url = base_url
+    Also used on its own for a masakari-api this harness does not own
+    (the kind end-to-end backend's, in the cluster).
+    """
+
+    def __init__(self, base_url, token='admin:admin', *, timeout=10.0):
+        self._base_url = base_url.rstrip('/')
         self._token = token
         self._timeout = timeout
+
+    def answers(self):
+        """True once the API serves its segment list."""
+        try:
+            self.request('GET', '/segments?limit=1')
+        except (MasakariApiError, OSError, ValueError):
+            return False
+        return True
 
     def request(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode('utf-8')
@@ -643,12 +642,6 @@ class _HostDirectory:
 
     def by_name(self, name):
         return self._uuid_and_segment_by_name.get(name)
-
-
-def _free_loopback_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
 
 
 def _answers(url, token):

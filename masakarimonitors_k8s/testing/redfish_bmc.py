@@ -46,7 +46,6 @@ import base64
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -58,6 +57,7 @@ import bcrypt
 
 from masakarimonitors_k8s import clock as clocks
 from masakarimonitors_k8s.testing.kube_apiserver import tls
+from masakarimonitors_k8s.testing import processes
 
 SERVICE_ROOT = '/redfish/v1/'
 POWER_STATES = ('On', 'Off')
@@ -197,7 +197,7 @@ class RedfishBmc:
             # before the emulator binds it (other tests run alongside):
             # then try another.
             if self._port is None or attempt > 1:
-                self._port = _free_loopback_port()
+                self._port = processes.free_loopback_port()
             self._write_config()
             self._spawn()
             try:
@@ -329,24 +329,11 @@ class RedfishBmc:
         return environment
 
     def _wait_until_answering(self):
-        deadline = self._clock.monotonic() + self._start_timeout
-        while True:
-            if self._answers():
-                return
-            try:
-                # Paces the polling and notices an early exit at once.
-                code = self._process.wait(timeout=_POLL_PACE)
-            except subprocess.TimeoutExpired:
-                code = None
-            if code is not None:
-                raise RedfishBmcError(
-                    'sushy-emulator exited with %s before answering; log '
-                    'tail:\n%s' % (code, self.log_tail()))
-            if self._clock.monotonic() > deadline:
-                raise RedfishBmcError(
-                    'sushy-emulator did not answer on %s within %.0f s; '
-                    'log tail:\n%s' % (self.url, self._start_timeout,
-                                       self.log_tail()))
+        processes.wait_until_answering(
+            self._process, self._answers, clock=self._clock,
+            timeout=self._start_timeout,
+            what='sushy-emulator',
+            log_tail=self.log_tail, error=RedfishBmcError, pace=_POLL_PACE)
 
     def _answers(self):
         request = urllib.request.Request(self.url + SERVICE_ROOT)
@@ -398,12 +385,6 @@ class RedfishBmc:
                 method, path, error.code,
                 error.read().decode('utf-8', 'replace'))) from None
         return json.loads(payload) if payload else {}
-
-
-def _free_loopback_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
 
 
 def _with_fixed_power_delay(fake_driver, delay):

@@ -17,71 +17,24 @@
 The masakari-api of the kind backend runs in the cluster (noauth2), so
 the local harness (``masakarimonitors_k8s/testing/masakari_api.py``),
 which owns its process, cannot be used; this reads what it stored through
-the same list calls, with the standard library only. Hosts are
+the harness's own JSON client and the same list calls. Hosts are
 registered in the pod (``kind.py``), since masakari's host API asks Nova.
 """
 
-import json
-import urllib.error
-import urllib.parse
-import urllib.request
+from masakarimonitors_k8s.testing import masakari_api
 
-# noauth2 makes any token an admin; this is the form its docs use.
 NOAUTH_TOKEN = 'admin:admin'
-_PAGE_SIZE = 500
+MasakariHttpError = masakari_api.MasakariApiError
 
 
-class MasakariHttpError(Exception):
-    pass
-
-
-class MasakariHttp:
+class MasakariHttp(masakari_api.JsonClient):
     """JSON calls to ``<endpoint>`` (ending in /v1)."""
 
     def __init__(self, endpoint, *, token=NOAUTH_TOKEN, timeout=10.0):
-        self._endpoint = endpoint.rstrip('/')
-        self._token = token
-        self._timeout = timeout
-
-    def answers(self):
-        """True once the API serves its segment list."""
-        try:
-            self.request('GET', '/segments?limit=1')
-        except (MasakariHttpError, OSError):
-            return False
-        return True
-
-    def request(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode('utf-8')
-        request = urllib.request.Request(
-            self._endpoint + path, data=data, method=method,
-            headers={'X-Auth-Token': self._token,
-                     'Content-Type': 'application/json',
-                     'Accept': 'application/json'})
-        try:
-            with urllib.request.urlopen(request,
-                                        timeout=self._timeout) as answer:
-                return json.loads(answer.read() or b'null')
-        except urllib.error.HTTPError as error:
-            raise MasakariHttpError('%s %s: %s %s' % (
-                method, path, error.code,
-                error.read().decode('utf-8', 'replace'))) from None
+        super().__init__(endpoint, token, timeout=timeout)
 
     def list_all(self, path, key):
-        """Every item of a list call, oldest first, page by page."""
-        items = []
-        marker = None
-        while True:
-            query = {'limit': _PAGE_SIZE, 'sort_key': 'id',
-                     'sort_dir': 'asc'}
-            if marker is not None:
-                query['marker'] = marker
-            page = self.request('GET', '%s?%s' % (
-                path, urllib.parse.urlencode(query)))[key]
-            items.extend(page)
-            if len(page) < _PAGE_SIZE:
-                return items
-            marker = page[-1]['id']
+        return self.get_all(path, key)
 
     def segment_named(self, name):
         """The uuid of the segment called ``name``, or None."""

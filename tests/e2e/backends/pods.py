@@ -51,13 +51,13 @@ import pathlib
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 
 from masakarimonitors_k8s import conf as k8s_conf
+from masakarimonitors_k8s.testing import processes
 from tests.chart import render
 
 KIND_VALUES = render.VALUES_DIR / 'kind.yaml'
@@ -327,7 +327,7 @@ class Pod:
         if len(ports) > 1:
             raise UnsupportedTemplate('one container port (the status '
                                       'port) expected, got %d' % len(ports))
-        return {port['containerPort']: _free_loopback_port()
+        return {port['containerPort']: processes.free_loopback_port()
                 for port in ports}
 
     def _host_port(self, port):
@@ -483,12 +483,6 @@ def _safe_hash(template):
         number, index = divmod(number, len(NAME_ALPHABET))
         characters.append(NAME_ALPHABET[index])
     return ''.join(characters)
-
-
-def _free_loopback_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
 
 
 def _search_path():
