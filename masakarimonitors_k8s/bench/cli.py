@@ -131,14 +131,19 @@ def versions():
 
 
 def source_revision():
-    """The checkout's commit, when run from a git work tree."""
+    """The checkout's commit (+ "-dirty" if changed), from a git tree."""
+    here = os.path.dirname(os.path.abspath(__file__))
     try:
-        return subprocess.run(
+        commit = subprocess.run(
             ['git', 'rev-parse', '--short', 'HEAD'], capture_output=True,
-            text=True, check=True, timeout=10,
-            cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+            text=True, check=True, timeout=10, cwd=here).stdout.strip()
+        changed = subprocess.run(
+            ['git', 'status', '--porcelain', '--untracked-files=no'],
+            capture_output=True, text=True, check=True, timeout=10,
+            cwd=here).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
+    return commit + ('-dirty' if changed else '')
 
 
 def harness_failures(results):

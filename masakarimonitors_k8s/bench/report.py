@@ -143,11 +143,16 @@ def _size_table(run):
             word = '(%s)' % word
         return '%s %s' % (target.description.split(' ', 1)[-1], word)
 
+    widths = [14, 14] + [len(name) + 2 for name in names[2:]]
+
     def row(label, cells, ratio='', target=''):
-        lines.append('  %-36s' % label
-                     + ''.join('%14s' % cell for cell in cells[:2])
-                     + '%16s  %-34s' % (ratio, target)
-                     + ''.join('%14s' % cell for cell in cells[2:]))
+        lines.append('  %-40s' % label
+                     + ''.join('%*s' % (width, cell)
+                               for width, cell in zip(widths[:2], cells))
+                     + '%16s  %-42s' % (ratio, target)
+                     + ''.join('%*s' % (width, cell)
+                               for width, cell in zip(widths[2:],
+                                                      cells[2:])))
 
     def each(function):
         return [function(driver) for driver in drivers]
@@ -155,12 +160,12 @@ def _size_table(run):
     machine = run['machine']
     lines.append(
         '%s nodes (%.1f KB of JSON each), %.0f s, all drivers at once, %d '
-        'failures; load average %s -> %s; other users took %.0f CPU-s'
+        'failures; load average %s -> %s; other users took ~%.0f CPU-s'
         % (format(run['nodes'], ','), run['node_json_bytes_mean'] / 1000,
            run['settings']['duration'], len(run['failures']),
            '/'.join('%.2f' % x for x in machine['loadavg_start']),
            '/'.join('%.2f' % x for x in machine['loadavg_end']),
-           machine['other_cpu_seconds']))
+           max(0.0, machine['other_cpu_seconds'])))
     row('', names, 'ours/upstream', 'target (judged at %s nodes)'
         % format(TARGET_NODES, ','))
     row('CPU seconds per hour',
@@ -184,7 +189,8 @@ def _size_table(run):
     labels = sorted({label for driver in drivers
                      for label in driver['notifications']['latency_s']})
     for label in labels:
-        row('  %s p50/p99' % label.replace('STOPPED', 'STOP'),
+        row('  %s p50/p99' % label.replace('STOPPED', 'STOP').replace(
+            'out-of-service taint', 'taint'),
             each(lambda d: _p50_p99(d, label)))
     row('notifications expected/accepted',
         each(lambda d: _counts(d, 'expected', 'accepted')))

@@ -65,7 +65,7 @@ def test_defaults_load_into_settings(make_conf):
     assert settings.connection.connect_timeout == 5.0
     assert settings.connection.read_timeout == 30.0
     assert settings.watch.watch_timeout == 300
-    assert settings.watch.page_size == 500
+    assert settings.watch.page_size == 100
     assert settings.scope.node_selector == ''
     assert settings.scope.exclude_label == 'masakari.openstack.org/exclude'
     assert settings.scope.hostname_source == 'node-name'

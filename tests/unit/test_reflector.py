@@ -29,6 +29,7 @@ import pytest
 from masakarimonitors_k8s.clock import ManualClock
 from masakarimonitors_k8s import conf as k8s_conf
 from masakarimonitors_k8s.kube import client as kube_client
+from masakarimonitors_k8s.kube import nodes as kube_nodes
 from masakarimonitors_k8s.kube import reflector as kube_reflector
 
 pytestmark = pytest.mark.timeout(30)
@@ -439,3 +440,35 @@ def test_backoff_delay_never_exceeds_backoff_max():
 
     assert all(reflector.backoff_delay(n) <= WATCH.backoff_max
                for n in range(1, 20))
+
+
+def test_events_that_change_nothing_the_policy_reads_are_dropped():
+    """A kubelet's periodic status report moves only heartbeat times."""
+    def node(name, rv, ready, heartbeat):
+        return {'metadata': {'name': name, 'resourceVersion': rv},
+                'status': {'conditions': [{
+                    'type': 'Ready', 'status': ready, 'reason': 'r',
+                    'lastHeartbeatTime': heartbeat,
+                    'lastTransitionTime': '2026-01-01T00:00:00Z'}]}}
+
+    translator = kube_nodes.NodeTranslator()
+    stop = RecordingStop()
+    kube = FakeKube(stop, lists=[[{
+        'items': [node('a', '1', 'True', '2026-01-01T00:00:00Z')],
+        'metadata': {'resourceVersion': '1'}}]], watches=[[
+            ('MODIFIED', node('a', '2', 'True', '2026-01-01T00:05:00Z')),
+            ('MODIFIED', node('a', '3', 'True', '2026-01-01T00:10:00Z')),
+            ('MODIFIED', node('a', '4', 'Unknown', '2026-01-01T00:10:00Z')),
+            ('MODIFIED', node('a', '5', 'Unknown', '2026-01-01T00:10:00Z')),
+            ('DELETED', node('a', '6', 'Unknown', '2026-01-01T00:10:00Z')),
+        ]])
+
+    reflector, sink = run(kube, transform=translator.translate)
+
+    events = [(kind, state.resource_version, state.ready)
+              for kind, state in sink.log
+              if kind in ('MODIFIED', 'DELETED')]
+    assert events == [('MODIFIED', '4', 'Unknown'),
+                      ('DELETED', '6', 'Unknown')]
+    assert reflector.stats.unchanged == 3
+    assert reflector.stats.resource_version == '6'
