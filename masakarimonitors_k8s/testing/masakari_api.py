@@ -296,12 +296,7 @@ class MasakariApi:
         self.stop()
 
     def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
-        try:
-            with open(self.log_path, 'rb') as log:
-                text = log.read().decode('utf-8', 'replace')
-        except FileNotFoundError:
-            return ''
-        return '\n'.join(text.splitlines()[-lines:])
+        return processes.file_tail(self.log_path, lines)
 
     # -- clients ----------------------------------------------------------
 

@@ -52,3 +52,13 @@ def wait_until_answering(process, answers, *, clock, timeout, what,
         if clock.monotonic() > deadline:
             raise error('%s did not answer within %.0f s; log tail:\n%s'
                         % (what, timeout, log_tail()))
+
+
+def file_tail(path, lines):
+    """The last ``lines`` lines of a log file ('' if it does not exist)."""
+    try:
+        with open(path, 'rb') as log:
+            text = log.read().decode('utf-8', 'replace')
+    except FileNotFoundError:
+        return ''
+    return '\n'.join(text.splitlines()[-lines:])

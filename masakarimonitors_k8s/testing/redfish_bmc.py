@@ -234,12 +234,7 @@ class RedfishBmc:
         self.stop()
 
     def log_tail(self, lines=_LOG_TAIL_LINES):
-        try:
-            with open(self.log_path, 'rb') as log:
-                text = log.read().decode('utf-8', 'replace')
-        except FileNotFoundError:
-            return ''
-        return '\n'.join(text.splitlines()[-lines:])
+        return processes.file_tail(self.log_path, lines)
 
     # -- the BMC's own Redfish API ----------------------------------------
 
