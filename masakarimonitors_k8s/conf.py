@@ -21,12 +21,17 @@ policy and the delivery code stay testable without a global configuration.
 """
 
 import dataclasses
+import ipaddress
 import math
 import re
+import urllib.parse
 
 from oslo_config import cfg
+from oslo_log import log as logging
 
 from masakarimonitors_k8s.kube import selectors
+
+LOG = logging.getLogger(__name__)
 
 GROUP = 'k8s'
 
@@ -49,6 +54,13 @@ FENCE_ACTIONS = ('none', 'redfish-power-off')
 # Kubernetes' own marker for "this node is verified powered off" (GA 1.28,
 # KEP-2268 non-graceful node shutdown).
 OUT_OF_SERVICE_TAINT = 'node.kubernetes.io/out-of-service'
+
+# kube-apiserver sends each watch a bookmark about once a minute
+# (pkg/storage/cacher: bookmarkFrequency); a quieter watch is not dead.
+APISERVER_BOOKMARK_PERIOD = 60.0
+
+_DOMAIN_LABEL = r'[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?'
+_DOMAIN_RE = re.compile(r'^%s(\.%s)*$' % (_DOMAIN_LABEL, _DOMAIN_LABEL))
 
 connection_opts = [
     cfg.StrOpt('kubeconfig',
@@ -88,8 +100,9 @@ connection_opts = [
                  help='Seconds a watch may carry neither an event nor a '
                       'bookmark before it is considered dead and restarted '
                       '(kube-apiserver sends watchers a bookmark about once '
-                      'a minute). Bounds how long a silently partitioned '
-                      'API server goes unnoticed.'),
+                      'a minute, so this must be more than 60). Bounds how '
+                      'long a silently partitioned API server goes '
+                      'unnoticed.'),
     cfg.IntOpt('list_page_size', default=100, min=1,
                help='Nodes per page of the initial and recovery LIST. Each '
                     'page is parsed whole: at 5,000 nodes, pages of 500 '
@@ -122,7 +135,19 @@ scope_opts = [
                     '``hostname_key``.'),
     cfg.StrOpt('hostname_key',
                help='Label or annotation key holding the Masakari host '
-                    'name (with ``hostname_source`` label or annotation).'),
+                    'name (with ``hostname_source`` label or annotation). '
+                    'A node can write its own annotations and most of its '
+                    'labels, and so claim another host\'s name: prefer a '
+                    'label under ``node-restriction.kubernetes.io/``, which '
+                    'only administrators may set.'),
+    cfg.StrOpt('hostname_domain', default='',
+               help='DNS domain appended as ``.<domain>`` to a host name '
+                    'that has none, after ``hostname_source``: for clouds '
+                    'whose nova compute hosts are FQDNs (OpenStack-Helm\'s '
+                    '``pod.use_fqdn.compute: true``) while the Kubernetes '
+                    'node names are short. With ``hostname_source = '
+                    'short-name`` it replaces the node name\'s domain. '
+                    'Empty: host names are used as they are.'),
 ]
 
 policy_opts = [
@@ -247,14 +272,40 @@ redfish_opts = [
                     'Kubernetes releases its pods and volumes) and report '
                     'NORMAL. Every action is logged and recorded as an '
                     'Event on the Node.'),
+    cfg.BoolOpt('fence_without_leader_election', default=False,
+                help='Allow ``fence_action`` without ``leader_election``. '
+                     'Only for a monitor that runs as exactly one replica: '
+                     'two replicas without leader election would both power '
+                     'hosts off. Logged as a warning at start.'),
     cfg.StrOpt('redfish_bmc_map_file',
                help='YAML or JSON file mapping node names to BMC addresses '
                     '(``https://bmc/`` or a full ``.../Systems/<id>`` URL). '
-                    'Node annotation ``redfish_bmc_annotation`` takes '
-                    'precedence.'),
+                    'The trusted source of BMC addresses: it always wins '
+                    'over the node annotation.'),
     cfg.StrOpt('redfish_bmc_annotation',
                default='masakari.openstack.org/bmc-address',
-               help='Node annotation holding the node\'s BMC address.'),
+               help='Node annotation holding the node\'s BMC address. '
+                    'Read only with ``redfish_trust_bmc_annotation``, for '
+                    'nodes the BMC map does not list.'),
+    cfg.BoolOpt('redfish_trust_bmc_annotation', default=False,
+                help='Use the BMC annotation of nodes that the BMC map does '
+                     'not list, when its host is in '
+                     '``redfish_bmc_allowed_hosts``. Any kubelet can write '
+                     'its own Node\'s annotations: a compromised host could '
+                     'name a BMC it controls (and receive the BMC '
+                     'credentials, or fake an Off reading) or another '
+                     'host\'s BMC. Off by default; logged as a warning.'),
+    cfg.ListOpt('redfish_bmc_allowed_hosts', default=[],
+                help='BMC hosts an annotation may name (with '
+                     '``redfish_trust_bmc_annotation``): IP addresses, CIDRs '
+                     '(``192.0.2.0/24``) or host names, compared exactly '
+                     '(case-insensitive). Put only the BMC network here.'),
+    cfg.BoolOpt('redfish_allow_http', default=False,
+                help='Allow plain ``http://`` BMC addresses. The BMC '
+                     'credentials and power readings then cross the network '
+                     'unencrypted and unauthenticated; logged as a warning. '
+                     'Off by default: such addresses stop start-up (map) or '
+                     'are refused (annotation).'),
     cfg.StrOpt('redfish_credentials_file',
                help='YAML or JSON file with the BMC ``username`` and '
                     '``password`` (optionally per node under ``nodes``). '
@@ -340,6 +391,7 @@ class ScopeSettings:
     exclude_label: str = ''
     hostname_source: str = 'node-name'
     hostname_key: str | None = None
+    hostname_domain: str = ''
 
 
 @dataclasses.dataclass(frozen=True)
@@ -394,6 +446,47 @@ class UnhealthyLimit:
 
 
 @dataclasses.dataclass(frozen=True)
+class BmcHostAllowList:
+    """``redfish_bmc_allowed_hosts``: IP networks and exact host names."""
+    networks: tuple = ()
+    names: frozenset = frozenset()
+
+    @classmethod
+    def parse(cls, entries):
+        """Entries -> BmcHostAllowList; ValueError names a bad entry."""
+        networks, names = [], set()
+        for entry in entries:
+            text = entry.strip()
+            try:
+                networks.append(ipaddress.ip_network(text, strict=False))
+                continue
+            except ValueError:
+                pass
+            if '/' in text or not _DOMAIN_RE.match(text) or len(text) > 253:
+                raise ValueError('%r is neither an IP address, a CIDR nor '
+                                 'a host name' % entry)
+            names.add(text.lower())
+        return cls(tuple(networks), frozenset(names))
+
+    def __bool__(self):
+        return bool(self.networks or self.names)
+
+    def allows(self, host):
+        """Whether BMC host ``host`` (a URL's hostname) is listed."""
+        if not host:
+            return False
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return host.lower().rstrip('.') in self.names
+        return any(address in network for network in self.networks)
+
+    def __str__(self):
+        return ', '.join([str(n) for n in self.networks]
+                         + sorted(self.names)) or '(none)'
+
+
+@dataclasses.dataclass(frozen=True)
 class GuardSettings:
     max_unhealthy: UnhealthyLimit = UnhealthyLimit()
     settle_window: float = 15.0
@@ -413,8 +506,12 @@ class LeaderSettings:
 @dataclasses.dataclass(frozen=True)
 class RedfishSettings:
     fence_action: str = 'none'
+    fence_without_leader_election: bool = False
     bmc_map_file: str | None = None
     bmc_annotation: str = 'masakari.openstack.org/bmc-address'
+    trust_bmc_annotation: bool = False
+    bmc_allowed_hosts: BmcHostAllowList = BmcHostAllowList()
+    allow_http: bool = False
     credentials_file: str | None = None
     ca_file: str | None = None
     insecure: bool = False
@@ -482,7 +579,8 @@ def load_settings(conf):
             node_selector=values['node_selector'] or '',
             exclude_label=values['exclude_label'] or '',
             hostname_source=values['hostname_source'],
-            hostname_key=values['hostname_key']),
+            hostname_key=values['hostname_key'],
+            hostname_domain=values['hostname_domain'] or ''),
         policy=PolicySettings(
             fencing=values['fencing'],
             out_of_service_taint=values['out_of_service_taint'],
@@ -509,8 +607,14 @@ def load_settings(conf):
             retry_period=values['leader_election_retry_period']),
         redfish=RedfishSettings(
             fence_action=values['fence_action'],
+            fence_without_leader_election=values[
+                'fence_without_leader_election'],
             bmc_map_file=values['redfish_bmc_map_file'],
             bmc_annotation=values['redfish_bmc_annotation'],
+            trust_bmc_annotation=values['redfish_trust_bmc_annotation'],
+            bmc_allowed_hosts=_allowed_hosts(
+                values['redfish_bmc_allowed_hosts']),
+            allow_http=values['redfish_allow_http'],
             credentials_file=values['redfish_credentials_file'],
             ca_file=values['redfish_ca_file'],
             insecure=values['redfish_insecure'],
@@ -525,6 +629,8 @@ def load_settings(conf):
             node_events=values['node_events']),
     )
     check_settings(settings)
+    for warning in config_warnings(settings):
+        LOG.warning('%s', warning)
     return settings
 
 
@@ -533,6 +639,14 @@ def _unhealthy_limit(text):
         return UnhealthyLimit.parse(text)
     except ValueError as exc:
         _fail('max_unhealthy', text, str(exc))
+
+
+def _allowed_hosts(entries):
+    entries = [entry for entry in entries or () if entry.strip()]
+    try:
+        return BmcHostAllowList.parse(entries)
+    except ValueError as exc:
+        _fail('redfish_bmc_allowed_hosts', ','.join(entries), str(exc))
 
 
 def _fail(option, value, why):
@@ -558,6 +672,12 @@ def check_settings(settings):
             _fail(option, path, 'is empty')
 
     watch = settings.watch
+    if watch.idle_timeout <= APISERVER_BOOKMARK_PERIOD:
+        _fail('watch_idle_timeout', watch.idle_timeout,
+              'must be more than %g: kube-apiserver sends an idle watch a '
+              'bookmark only about every %g s, so a shorter timeout '
+              'restarts healthy watches' % (APISERVER_BOOKMARK_PERIOD,
+                                            APISERVER_BOOKMARK_PERIOD))
     if watch.backoff_max < watch.backoff_initial:
         _fail('backoff_max', watch.backoff_max,
               'is shorter than backoff_initial (%s)' % watch.backoff_initial)
@@ -579,6 +699,12 @@ def check_settings(settings):
         if not selectors.is_valid_label_key(scope.hostname_key):
             _fail('hostname_key', scope.hostname_key,
                   'is not a valid %s key' % scope.hostname_source)
+    if scope.hostname_domain and (
+            len(scope.hostname_domain) > 253
+            or not _DOMAIN_RE.match(scope.hostname_domain)):
+        _fail('hostname_domain', scope.hostname_domain,
+              'is not a DNS domain such as cloud.example.org (no leading '
+              'or trailing dot)')
 
     policy = settings.policy
     if not selectors.is_valid_label_key(policy.out_of_service_taint):
@@ -618,9 +744,108 @@ def check_settings(settings):
     if not selectors.is_valid_label_key(redfish.bmc_annotation):
         _fail('redfish_bmc_annotation', redfish.bmc_annotation,
               'is not a valid annotation key')
+    if redfish.fence_action != 'none' and not (
+            leader.enabled or redfish.fence_without_leader_election):
+        _fail('fence_action', redfish.fence_action,
+              'needs leader_election = true, so that only one replica '
+              'powers hosts off (or fence_without_leader_election = true '
+              'for a monitor that runs as exactly one replica)')
+    if redfish.trust_bmc_annotation and not redfish.bmc_allowed_hosts:
+        _fail('redfish_bmc_allowed_hosts', '',
+              'is required with redfish_trust_bmc_annotation = true: the '
+              'BMC hosts or networks that a node annotation may name')
 
     delivery = settings.delivery
     if delivery.retry_max < delivery.retry_initial:
         _fail('notify_retry_max', delivery.retry_max,
               'is shorter than notify_retry_initial (%s)'
               % delivery.retry_initial)
+
+
+def config_warnings(settings):
+    """Valid but risky settings, one sentence each; logged at start.
+
+    ``masakari-k8s-check`` shows the same sentences.
+    """
+    warnings = []
+    conn = settings.connection
+    if conn.api_url and conn.token_file and urllib.parse.urlsplit(
+            conn.api_url).scheme == 'http':
+        warnings.append(
+            '[k8s] api_url = %s is plain http and token_file is set: the '
+            'bearer token crosses the network in clear text.'
+            % conn.api_url)
+    warnings += _kubelet_writable_warnings(settings)
+    redfish = settings.redfish
+    if redfish.fence_action != 'none':
+        if not settings.leader.enabled:
+            warnings.append(
+                '[k8s] fence_without_leader_election = true: fence_action '
+                'runs without leader election. Run exactly ONE replica; two '
+                'would both power hosts off.')
+        if (settings.policy.watch_leases
+                and settings.policy.confirmation_window == 0):
+            warnings.append(
+                '[k8s] fence_action with watch_leases and '
+                'confirmation_window = 0: a kubelet that stalls for '
+                'lease_stale_after (%g s; I/O pressure, a long GC pause) '
+                'gets its host powered off about %g s after its last '
+                'renewal. Consider a confirmation_window of a minute or '
+                'more.' % (settings.policy.lease_stale_after,
+                           settings.policy.lease_stale_after
+                           + settings.guards.settle_window))
+    uses_redfish = (settings.policy.fencing == 'redfish'
+                    or redfish.fence_action != 'none')
+    if uses_redfish and redfish.trust_bmc_annotation:
+        warnings.append(
+            '[k8s] redfish_trust_bmc_annotation = true: BMC addresses '
+            'written by nodes themselves (annotation %s) are used for nodes '
+            'the BMC map does not list, within redfish_bmc_allowed_hosts '
+            '(%s). A compromised node can still point it at another '
+            'allowed BMC; prefer redfish_bmc_map_file.'
+            % (redfish.bmc_annotation, redfish.bmc_allowed_hosts))
+    if uses_redfish and redfish.allow_http:
+        warnings.append(
+            '[k8s] redfish_allow_http = true: plain http BMCs get the BMC '
+            'credentials in clear text, and their power readings (the '
+            'evidence for NORMAL) can be forged on the network.')
+    return warnings
+
+
+def _kubelet_writable_warnings(settings):
+    """Labels that decide scope, host name or zone, if nodes can set them.
+
+    With the NodeRestriction admission plugin a kubelet may still set most
+    labels and every annotation on its own Node; whoever controls a compute
+    host (a hypervisor escape gives root and the kubelet's credentials)
+    then controls these decisions.
+    """
+    scope = settings.scope
+    risky = []
+    selector_keys = sorted({requirement.key for requirement in
+                            selectors.parse(scope.node_selector)
+                            if selectors.kubelet_may_set(requirement.key)})
+    if selector_keys:
+        risky.append(('node_selector', ', '.join(selector_keys),
+                      'take itself out of scope'))
+    if scope.exclude_label and selectors.kubelet_may_set(scope.exclude_label):
+        risky.append(('exclude_label', scope.exclude_label,
+                      'exclude itself from monitoring'))
+    if scope.hostname_source == 'annotation':
+        risky.append(('hostname_key', scope.hostname_key + ' (annotation)',
+                      'claim another host\'s Masakari name, so that '
+                      'Masakari evacuates that host'))
+    elif scope.hostname_source == 'label' and selectors.kubelet_may_set(
+            scope.hostname_key):
+        risky.append(('hostname_key', scope.hostname_key,
+                      'claim another host\'s Masakari name, so that '
+                      'Masakari evacuates that host'))
+    zone_label = settings.guards.zone_label
+    if zone_label and selectors.kubelet_may_set(zone_label):
+        risky.append(('storm_zone_label', zone_label,
+                      'move itself between storm guard zones'))
+    return ['[k8s] %s = %s: a kubelet may set this on its own Node, so a '
+            'compromised node could %s. Prefer keys under %s/, which only '
+            'administrators may set.' % (
+                option, key, effect, selectors.ADMIN_ONLY_LABEL_NAMESPACE)
+            for option, key, effect in risky]

@@ -28,9 +28,20 @@ Why it is built so:
   :class:`~masakarimonitors_k8s.conf.ConfigError` naming the option,
   instead of surfacing the first time a host fails, which is the worst
   moment to learn it.
-* Annotations are data on Nodes, not configuration: a bad one is reported
-  per node (:class:`BmcTargetError`) and never falls back to the map, since
-  a silent fallback would hide the typo that someone meant to fix.
+* BMC addresses are trusted only from the operator. Any kubelet may write
+  its own Node's annotations, so the BMC map always wins; an annotation is
+  read only for nodes the map does not list, only with ``[k8s]
+  redfish_trust_bmc_annotation``, and only when its host is in ``[k8s]
+  redfish_bmc_allowed_hosts``. Otherwise a compromised host could have the
+  fleet's BMC password sent to a server it runs, fake an ``Off`` reading
+  (NORMAL while its VMs run) or have another host powered off.
+* Credentials are bound to where the address came from: per-node
+  credentials (``nodes``) go only to that node's map entry, per-BMC ones
+  (``bmcs``) only to that BMC host; an annotation gets those of its BMC
+  host or the default.
+* Plain ``http`` BMCs are refused unless ``[k8s] redfish_allow_http``.
+* A bad annotation is reported per node (:class:`BmcTargetError`), loudly,
+  since someone meant to set it.
 * Passwords only live in :class:`Credentials` and :class:`BmcTarget`, both
   of which keep them out of ``repr()``; no message of this module contains
   one.
@@ -49,6 +60,9 @@ LOG = logging.getLogger(__name__)
 
 MAP_OPTION = 'redfish_bmc_map_file'
 CREDENTIALS_OPTION = 'redfish_credentials_file'
+TRUST_OPTION = 'redfish_trust_bmc_annotation'
+ALLOWED_HOSTS_OPTION = 'redfish_bmc_allowed_hosts'
+ALLOW_HTTP_OPTION = 'redfish_allow_http'
 
 # DSP0266: the service root is /redfish/v1; a ComputerSystem is a member
 # of its Systems collection.
@@ -57,7 +71,7 @@ _ROOT_PATHS = ('', '/', '/redfish', '/redfish/', SERVICE_ROOT,
                SERVICE_ROOT + '/')
 _SYSTEM_PATH = re.compile(r'/redfish/v1/Systems/[^/]+/?')
 _CREDENTIAL_KEYS = frozenset(('username', 'password'))
-_CREDENTIALS_FILE_KEYS = _CREDENTIAL_KEYS | {'nodes'}
+_CREDENTIALS_FILE_KEYS = _CREDENTIAL_KEYS | {'nodes', 'bmcs'}
 _MAP_ENTRY_KEYS = frozenset(('address', 'system'))
 
 
@@ -151,15 +165,24 @@ def parse_map_entry(value):
 
 
 class CredentialStore:
-    """Default BMC credentials and per-node overrides."""
+    """Default BMC credentials, per-node and per-BMC-host overrides."""
 
-    def __init__(self, default=None, per_node=None):
+    def __init__(self, default=None, per_node=None, per_bmc=None):
         self._default = default
         self._per_node = dict(per_node or {})
+        self._per_bmc = {host.lower(): credentials for host, credentials
+                         in (per_bmc or {}).items()}
 
-    def for_node(self, node):
-        """Credentials for ``node``, or None when none are configured."""
-        return self._per_node.get(node, self._default)
+    def for_location(self, node, location, *, from_map):
+        """Credentials to send to ``location``, or None.
+
+        A node's own credentials go only to its map entry: a node that
+        writes its own address must not receive them.
+        """
+        if from_map and node in self._per_node:
+            return self._per_node[node]
+        host = urllib.parse.urlsplit(location.address).hostname or ''
+        return self._per_bmc.get(host.lower(), self._default)
 
     @classmethod
     def parse(cls, document):
@@ -170,37 +193,43 @@ class CredentialStore:
                          set(document) - _CREDENTIALS_FILE_KEYS)
         if unknown:
             raise ValueError('unknown key(s) %s (expected username, '
-                             'password, nodes)' % ', '.join(unknown))
+                             'password, nodes, bmcs)' % ', '.join(unknown))
         default = None
         if document.keys() & _CREDENTIAL_KEYS:
             default = Credentials(
                 _required_string(document, 'username', 'the file'),
                 _required_string(document, 'password', 'the file'))
-        nodes = document.get('nodes') or {}
-        if not isinstance(nodes, dict):
-            raise ValueError('nodes is not a mapping of node names')
-        per_node = {}
-        for node, entry in nodes.items():
-            where = 'node %r' % (node,)
-            if not isinstance(node, str):
-                raise ValueError('%s: node names must be strings' % where)
-            if not isinstance(entry, dict):
-                raise ValueError('%s is not a mapping with username and '
-                                 'password' % where)
-            unknown = sorted(str(key) for key in
-                             set(entry) - _CREDENTIAL_KEYS)
-            if unknown:
-                raise ValueError('%s: unknown key(s) %s' % (
-                    where, ', '.join(unknown)))
-            if 'username' in entry or default is None:
-                username = _required_string(entry, 'username', where)
-            else:
-                username = default.username
-            per_node[node] = Credentials(
-                username, _required_string(entry, 'password', where))
-        if default is None and not per_node:
-            raise ValueError('has neither username and password nor nodes')
-        return cls(default, per_node)
+        per_node = _credential_section(document, 'nodes', 'node', default)
+        per_bmc = _credential_section(document, 'bmcs', 'BMC host', default)
+        if default is None and not per_node and not per_bmc:
+            raise ValueError('has neither username and password nor nodes '
+                             'nor bmcs')
+        return cls(default, per_node, per_bmc)
+
+
+def _credential_section(document, section, what, default):
+    entries = document.get(section) or {}
+    if not isinstance(entries, dict):
+        raise ValueError('%s is not a mapping of %s names' % (section, what))
+    parsed = {}
+    for name, entry in entries.items():
+        where = '%s %r' % (what, name)
+        if not isinstance(name, str):
+            raise ValueError('%s: %s names must be strings' % (where, what))
+        if not isinstance(entry, dict):
+            raise ValueError('%s is not a mapping with username and '
+                             'password' % where)
+        unknown = sorted(str(key) for key in set(entry) - _CREDENTIAL_KEYS)
+        if unknown:
+            raise ValueError('%s: unknown key(s) %s' % (
+                where, ', '.join(unknown)))
+        if 'username' in entry or default is None:
+            username = _required_string(entry, 'username', where)
+        else:
+            username = default.username
+        parsed[name] = Credentials(
+            username, _required_string(entry, 'password', where))
+    return parsed
 
 
 def _required_string(mapping, key, where):
@@ -221,11 +250,23 @@ class BmcDirectory:
 
     :param locations: node name -> BmcLocation (the BMC map).
     :param credentials: a CredentialStore.
+    :param trust_annotation: read node annotations for unmapped nodes.
+    :param allowed_hosts: conf.BmcHostAllowList an annotation must match.
+    :param allow_http: accept plain http BMC addresses.
     """
 
-    def __init__(self, locations, credentials):
+    def __init__(self, locations, credentials, *, trust_annotation=False,
+                 allowed_hosts=conf.BmcHostAllowList(), allow_http=False):
         self._locations = dict(locations)
         self._credentials = credentials
+        self._trust_annotation = trust_annotation
+        self._allowed_hosts = allowed_hosts
+        self._allow_http = allow_http
+        # Another node's BMC, named in an annotation, would power off the
+        # wrong host.
+        self._mapped = {}
+        for node, location in self._locations.items():
+            self._mapped.setdefault(_bmc_host(location), node)
 
     @classmethod
     def from_settings(cls, settings):
@@ -242,8 +283,9 @@ class BmcDirectory:
         locations = {}
         if settings.bmc_map_file:
             locations = _parse_map(settings.bmc_map_file)
-        missing = sorted(node for node in locations
-                         if credentials.for_node(node) is None)
+        missing = sorted(node for node, location in locations.items()
+                         if credentials.for_location(
+                             node, location, from_map=True) is None)
         if missing:
             raise _config_error(
                 CREDENTIALS_OPTION, settings.credentials_file,
@@ -251,31 +293,39 @@ class BmcDirectory:
                 'username and password)' % (', '.join(missing), MAP_OPTION))
         cleartext = sorted(node for node, location in locations.items()
                            if location.address.startswith('http:'))
+        if cleartext and not settings.allow_http:
+            raise _config_error(
+                MAP_OPTION, settings.bmc_map_file,
+                'node(s) %s have a plain http BMC address: their BMC '
+                'credentials would cross the network unencrypted (use '
+                'https, or set [k8s] %s = true)'
+                % (', '.join(cleartext), ALLOW_HTTP_OPTION))
         if cleartext:
-            LOG.warning('BMC address of node(s) %s is plain http: their '
-                        'BMC credentials cross the network unencrypted.',
-                        ', '.join(cleartext))
-        return cls(locations, credentials)
+            LOG.warning('BMC address of node(s) %s is plain http '
+                        '([k8s] %s): their BMC credentials cross the network '
+                        'unencrypted.', ', '.join(cleartext),
+                        ALLOW_HTTP_OPTION)
+        return cls(locations, credentials,
+                   trust_annotation=settings.trust_bmc_annotation,
+                   allowed_hosts=settings.bmc_allowed_hosts,
+                   allow_http=settings.allow_http)
 
     def target_for(self, node, bmc_address=None):
         """The BmcTarget of ``node``, or None when it has no BMC.
 
-        ``bmc_address`` is the value of the node's BMC annotation; when
-        set it takes precedence over the map. Raises BmcTargetError for a
-        malformed annotation or a node without credentials.
+        ``bmc_address`` is the value of the node's BMC annotation. The map
+        wins; the annotation is used only as the module docstring says.
+        Raises BmcTargetError for an annotation that is malformed or not
+        trusted, or a node without credentials.
         """
-        if bmc_address is not None and bmc_address.strip():
-            try:
-                location = parse_location(bmc_address)
-            except ValueError as exc:
-                raise BmcTargetError(
-                    'node %s: bad BMC address annotation: %s'
-                    % (node, exc)) from None
-        else:
-            location = self._locations.get(node)
-            if location is None:
+        location = self._locations.get(node)
+        from_map = location is not None
+        if location is None:
+            if bmc_address is None or not bmc_address.strip():
                 return None
-        credentials = self._credentials.for_node(node)
+            location = self._annotated_location(node, bmc_address)
+        credentials = self._credentials.for_location(node, location,
+                                                     from_map=from_map)
         if credentials is None:
             raise BmcTargetError(
                 'node %s: no BMC credentials for it in [k8s] %s'
@@ -284,6 +334,41 @@ class BmcDirectory:
                          system_path=location.system_path,
                          username=credentials.username,
                          password=credentials.password)
+
+    def _annotated_location(self, node, bmc_address):
+        if not self._trust_annotation:
+            raise BmcTargetError(
+                'node %s: its BMC annotation is ignored: nodes can write '
+                'their own annotations; list the node in [k8s] %s (or set '
+                '[k8s] %s with %s)' % (node, MAP_OPTION, TRUST_OPTION,
+                                       ALLOWED_HOSTS_OPTION))
+        try:
+            location = parse_location(bmc_address)
+        except ValueError as exc:
+            raise BmcTargetError('node %s: bad BMC address annotation: %s'
+                                 % (node, exc)) from None
+        if location.address.startswith('http:') and not self._allow_http:
+            raise BmcTargetError(
+                'node %s: refusing the plain http BMC address %s of its '
+                'annotation ([k8s] %s is false)'
+                % (node, location.address, ALLOW_HTTP_OPTION))
+        host = urllib.parse.urlsplit(location.address).hostname
+        if not self._allowed_hosts.allows(host):
+            raise BmcTargetError(
+                'node %s: its BMC annotation names %s, which is not in '
+                '[k8s] %s (%s)' % (node, location.address,
+                                   ALLOWED_HOSTS_OPTION,
+                                   self._allowed_hosts))
+        owner = self._mapped.get(_bmc_host(location))
+        if owner is not None and owner != node:
+            raise BmcTargetError(
+                'node %s: its BMC annotation names %s, the BMC of node %s '
+                'in [k8s] %s' % (node, location.address, owner, MAP_OPTION))
+        return location
+
+
+def _bmc_host(location):
+    return (urllib.parse.urlsplit(location.address).hostname or '').lower()
 
 
 def _parse_map(path):

@@ -56,6 +56,48 @@ class Requirement:
         return labels.get(self.key) not in self.values
 
 
+# NodeRestriction (kube-apiserver admission) lets a kubelet set on its own
+# Node every label outside kubernetes.io and k8s.io, and inside them only
+# these keys and the kubelet.kubernetes.io and node.kubernetes.io
+# namespaces; node-restriction.kubernetes.io is the namespace reserved for
+# labels that only administrators may set. Source: k8s.io/kubelet
+# pkg/apis/well_known_labels.go (IsKubeletLabel) and the NodeRestriction
+# plugin (getForbiddenLabels), Kubernetes 1.35.
+KUBELET_LABELS = frozenset((
+    'kubernetes.io/hostname',
+    'kubernetes.io/os', 'kubernetes.io/arch',
+    'beta.kubernetes.io/os', 'beta.kubernetes.io/arch',
+    'topology.kubernetes.io/zone', 'topology.kubernetes.io/region',
+    'failure-domain.beta.kubernetes.io/zone',
+    'failure-domain.beta.kubernetes.io/region',
+    'node.kubernetes.io/instance-type', 'beta.kubernetes.io/instance-type',
+))
+KUBELET_LABEL_NAMESPACES = ('kubelet.kubernetes.io', 'node.kubernetes.io')
+ADMIN_ONLY_LABEL_NAMESPACE = 'node-restriction.kubernetes.io'
+
+
+def _in_namespace(namespace, domain):
+    return namespace == domain or namespace.endswith('.' + domain)
+
+
+def kubelet_may_set(key):
+    """Whether a kubelet may set label ``key`` on its own Node.
+
+    True also means that anyone who takes over a node (a hypervisor
+    escape on a compute host gives root and the kubelet's credentials)
+    controls the value. Annotations are not restricted at all.
+    """
+    namespace = key.split('/', 1)[0] if '/' in key else ''
+    if _in_namespace(namespace, ADMIN_ONLY_LABEL_NAMESPACE):
+        return False
+    if not any(_in_namespace(namespace, domain)
+               for domain in ('kubernetes.io', 'k8s.io')):
+        return True
+    return key in KUBELET_LABELS or any(
+        _in_namespace(namespace, domain)
+        for domain in KUBELET_LABEL_NAMESPACES)
+
+
 def is_valid_label_key(key):
     return bool(key) and len(key) <= 317 and bool(_KEY_RE.match(key)) and (
         '/' not in key or len(key.split('/', 1)[0]) <= 253)

@@ -272,7 +272,8 @@ class TestSchemaKnowsTheDriver:
     def test_types_limits_and_choices_match(self, k8s_schema):
         expected_type = {cfg.BoolOpt: 'boolean', cfg.IntOpt: 'integer',
                          cfg.FloatOpt: 'number', cfg.StrOpt: 'string',
-                         cfg.URIOpt: 'string', cfg.HostAddressOpt: 'string'}
+                         cfg.URIOpt: 'string', cfg.HostAddressOpt: 'string',
+                         cfg.ListOpt: 'array'}
         for option in k8s_conf.ALL_OPTS:
             schema, = self.variants(k8s_schema['properties'][option.dest])
             if '$ref' in schema:

@@ -133,6 +133,20 @@ def test_each_option_lands_in_its_setting(make_conf, option, value, read):
      'Out Of Service'),
     ({'notify_retry_initial': 10.0, 'notify_retry_max': 5.0},
      'notify_retry_max', 5.0),
+    ({'watch_idle_timeout': 60.0}, 'watch_idle_timeout', 60.0),
+    ({'watch_idle_timeout': 30.0}, 'watch_idle_timeout', 30.0),
+    ({'fence_action': 'redfish-power-off',
+      'redfish_credentials_file': '/etc/bmc.yaml'}, 'fence_action',
+     'redfish-power-off'),
+    ({'hostname_domain': '.cloud.example.org'}, 'hostname_domain',
+     '.cloud.example.org'),
+    ({'hostname_domain': 'cloud example'}, 'hostname_domain',
+     'cloud example'),
+    ({'redfish_trust_bmc_annotation': True}, 'redfish_bmc_allowed_hosts',
+     ''),
+    ({'redfish_trust_bmc_annotation': True,
+      'redfish_bmc_allowed_hosts': ['192.0.2.0/24', 'https://bmc']},
+     'redfish_bmc_allowed_hosts', '192.0.2.0/24,https://bmc'),
 ])
 def test_cross_option_check_names_option_and_value(make_conf, overrides,
                                                    option, value):
@@ -167,11 +181,154 @@ def test_nan_timeout_is_refused(make_conf):
     {'exclude_label': ''},
     {'backoff_initial': 2.0, 'backoff_max': 2.0},
     {'notify_retry_initial': 3.0, 'notify_retry_max': 3.0},
+    {'watch_idle_timeout': 61.0},
+    {'fence_action': 'redfish-power-off', 'leader_election': True,
+     'redfish_credentials_file': '/etc/bmc.yaml'},
+    {'fence_action': 'redfish-power-off',
+     'fence_without_leader_election': True,
+     'redfish_credentials_file': '/etc/bmc.yaml'},
+    {'hostname_domain': 'cloud.example.org'},
+    {'hostname_source': 'short-name', 'hostname_domain': 'Compute.Example'},
+    {'redfish_trust_bmc_annotation': True,
+     'redfish_bmc_allowed_hosts': ['192.0.2.0/24', 'bmc-1.example.org',
+                                   '2001:db8::/64']},
 ])
 def test_consistent_combinations_are_accepted(make_conf, overrides):
     settings = k8s_conf.load_settings(make_conf(overrides))
 
     assert isinstance(settings, k8s_conf.Settings)
+
+
+def test_the_watch_idle_timeout_error_says_why(make_conf):
+    with pytest.raises(k8s_conf.ConfigError) as caught:
+        k8s_conf.load_settings(make_conf({'watch_idle_timeout': 45.0}))
+    assert 'bookmark' in str(caught.value)
+    assert 'more than 60' in str(caught.value)
+
+
+def test_the_fence_action_error_names_both_ways_out(make_conf):
+    with pytest.raises(k8s_conf.ConfigError) as caught:
+        k8s_conf.load_settings(make_conf({
+            'fence_action': 'redfish-power-off',
+            'redfish_credentials_file': '/etc/bmc.yaml'}))
+    assert 'leader_election = true' in str(caught.value)
+    assert 'fence_without_leader_election' in str(caught.value)
+
+
+def test_allowed_bmc_hosts_are_parsed(make_conf):
+    settings = k8s_conf.load_settings(make_conf({
+        'redfish_trust_bmc_annotation': True,
+        'redfish_bmc_allowed_hosts': [' 192.0.2.0/24', 'BMC-1.example.org',
+                                      '']}))
+    allowed = settings.redfish.bmc_allowed_hosts
+    assert allowed.allows('192.0.2.9')
+    assert allowed.allows('bmc-1.example.org')
+    assert not allowed.allows('192.0.3.9')
+    assert settings.redfish.trust_bmc_annotation is True
+    assert settings.redfish.allow_http is False
+
+
+def warnings_of(make_conf, overrides):
+    return k8s_conf.config_warnings(
+        k8s_conf.load_settings(make_conf(overrides)))
+
+
+# Admin-only keys everywhere a label decides scope, host name or zone.
+QUIET_LABELS = {
+    'exclude_label': 'node-restriction.kubernetes.io/masakari-exclude',
+    'storm_zone_label': 'node-restriction.kubernetes.io/zone',
+}
+
+
+def test_admin_only_labels_give_no_warning(make_conf):
+    assert warnings_of(make_conf, dict(
+        QUIET_LABELS, node_selector='node-restriction.kubernetes.io/'
+                                    'compute=true',
+        hostname_source='label',
+        hostname_key='node-restriction.kubernetes.io/nova-host')) == []
+
+
+def test_the_defaults_warn_about_kubelet_writable_labels(make_conf):
+    warnings = warnings_of(make_conf, {})
+    assert len(warnings) == 2
+    exclude, zone = warnings
+    assert exclude.startswith('[k8s] exclude_label = '
+                              'masakari.openstack.org/exclude: a kubelet '
+                              'may set this on its own Node')
+    assert 'node-restriction.kubernetes.io/' in exclude
+    assert zone.startswith('[k8s] storm_zone_label = '
+                           'topology.kubernetes.io/zone: a kubelet may set')
+
+
+@pytest.mark.parametrize('overrides, option', [
+    ({'node_selector': 'openstack-compute-node=enabled'}, 'node_selector'),
+    ({'node_selector': 'node.kubernetes.io/role in (compute)'},
+     'node_selector'),
+    ({'hostname_source': 'label', 'hostname_key': 'example.org/nova-host'},
+     'hostname_key'),
+    ({'hostname_source': 'label', 'hostname_key': 'kubernetes.io/hostname'},
+     'hostname_key'),
+    ({'hostname_source': 'annotation',
+      'hostname_key': 'node-restriction.kubernetes.io/host'},
+     'hostname_key'),
+])
+def test_kubelet_writable_keys_are_warned_about(make_conf, overrides,
+                                                option):
+    warnings = warnings_of(make_conf, dict(QUIET_LABELS, **overrides))
+    assert len(warnings) == 1
+    assert warnings[0].startswith('[k8s] %s = ' % option)
+
+
+def test_a_bearer_token_over_plain_http_is_warned_about(make_conf):
+    warnings = warnings_of(make_conf, dict(
+        QUIET_LABELS, api_url='http://10.0.0.1:8080',
+        token_file='/run/token'))
+    assert warnings == ['[k8s] api_url = http://10.0.0.1:8080 is plain http '
+                        'and token_file is set: the bearer token crosses '
+                        'the network in clear text.']
+    assert warnings_of(make_conf, dict(
+        QUIET_LABELS, api_url='https://10.0.0.1:6443', ca_file='/ca',
+        token_file='/run/token')) == []
+
+
+FENCING = dict(QUIET_LABELS, fence_action='redfish-power-off',
+               redfish_credentials_file='/etc/bmc.yaml')
+
+
+def test_fencing_without_leader_election_is_loud(make_conf):
+    warnings = warnings_of(make_conf, dict(
+        FENCING, fence_without_leader_election=True))
+    assert len(warnings) == 1
+    assert 'exactly ONE replica' in warnings[0]
+    assert warnings_of(make_conf, dict(FENCING, leader_election=True)) == []
+
+
+def test_fencing_on_stale_leases_without_confirmation_is_warned_about(
+        make_conf):
+    risky = dict(FENCING, leader_election=True, watch_leases=True)
+    warnings = warnings_of(make_conf, risky)
+    assert len(warnings) == 1
+    assert 'confirmation_window = 0' in warnings[0]
+    assert 'about 55 s after its last renewal' in warnings[0]
+    assert warnings_of(make_conf, dict(risky, confirmation_window=60.0)) == []
+
+
+def test_trusted_bmc_annotations_and_http_bmcs_are_warned_about(make_conf):
+    warnings = warnings_of(make_conf, dict(
+        FENCING, leader_election=True, redfish_trust_bmc_annotation=True,
+        redfish_bmc_allowed_hosts=['192.0.2.0/24'], redfish_allow_http=True))
+    assert len(warnings) == 2
+    assert warnings[0].startswith('[k8s] redfish_trust_bmc_annotation = '
+                                  'true')
+    assert '192.0.2.0/24' in warnings[0]
+    assert warnings[1].startswith('[k8s] redfish_allow_http = true')
+
+
+def test_warnings_are_logged_at_load(make_conf, caplog):
+    k8s_conf.load_settings(make_conf({}))
+    logged = [r.getMessage() for r in caplog.records
+              if r.levelname == 'WARNING']
+    assert any(m.startswith('[k8s] exclude_label') for m in logged)
 
 
 @pytest.mark.parametrize('option, text', [

@@ -229,3 +229,32 @@ def test_parse_raises_only_selector_errors(text):
         selectors.parse(text)
     except selectors.SelectorError:
         pass
+
+
+@pytest.mark.parametrize('key, writable', [
+    # NodeRestriction's allowed kubernetes.io keys and namespaces.
+    ('kubernetes.io/hostname', True),
+    ('topology.kubernetes.io/zone', True),
+    ('topology.kubernetes.io/region', True),
+    ('failure-domain.beta.kubernetes.io/zone', True),
+    ('node.kubernetes.io/instance-type', True),
+    ('node.kubernetes.io/anything', True),
+    ('foo.node.kubernetes.io/x', True),
+    ('kubelet.kubernetes.io/x', True),
+    ('kubernetes.io/os', True),
+    ('beta.kubernetes.io/arch', True),
+    # Everything outside kubernetes.io and k8s.io.
+    ('masakari.openstack.org/exclude', True),
+    ('openstack-compute-node', True),
+    ('example.com/zone', True),
+    # Reserved for administrators.
+    ('node-restriction.kubernetes.io/zone', False),
+    ('example.node-restriction.kubernetes.io/zone', False),
+    ('node-role.kubernetes.io/worker', False),
+    ('kubernetes.io/role', False),
+    ('k8s.io/x', False),
+    ('sub.k8s.io/x', False),
+    ('node.k8s.io/x', False),
+])
+def test_which_labels_a_kubelet_may_set_on_its_node(key, writable):
+    assert selectors.kubelet_may_set(key) is writable

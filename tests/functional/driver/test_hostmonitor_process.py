@@ -58,9 +58,33 @@ def run_hostmonitor(tmp_path, k8s_lines):
     (['read_timeout = -1', 'api_url = http://127.0.0.1:9'],
      '[k8s] read_timeout'),
     (['kubeconfig = /nonexistent/kubeconfig'], '/nonexistent/kubeconfig'),
+    (['watch_idle_timeout = 30', 'api_url = http://127.0.0.1:9'],
+     '[k8s] watch_idle_timeout'),
+    (['fence_action = redfish-power-off',
+      'redfish_credentials_file = /etc/bmc.yaml',
+      'api_url = http://127.0.0.1:9'], '[k8s] fence_action'),
+    (['hostname_domain = .example.org', 'api_url = http://127.0.0.1:9'],
+     '[k8s] hostname_domain'),
+    (['fencing = redfish', 'redfish_credentials_file = /etc/bmc.yaml',
+      'redfish_trust_bmc_annotation = true', 'api_url = http://127.0.0.1:9'],
+     '[k8s] redfish_bmc_allowed_hosts'),
 ])
 def test_configuration_error_stops_startup_naming_the_option(
         tmp_path, k8s_lines, named):
     code, log = run_hostmonitor(tmp_path, k8s_lines)
     assert code != 0
     assert named in log
+
+
+def test_a_plain_http_bmc_stops_startup_naming_the_map(tmp_path):
+    credentials = tmp_path / 'bmc-credentials.yaml'
+    credentials.write_text('username: u\npassword: "p"\n')
+    bmc_map = tmp_path / 'bmc-map.yaml'
+    bmc_map.write_text('compute-01: http://192.0.2.1\n')
+    code, log = run_hostmonitor(tmp_path, [
+        'fencing = redfish', 'api_url = http://127.0.0.1:9',
+        'redfish_credentials_file = %s' % credentials,
+        'redfish_bmc_map_file = %s' % bmc_map])
+    assert code != 0
+    assert '[k8s] redfish_bmc_map_file' in log
+    assert 'redfish_allow_http' in log

@@ -48,8 +48,13 @@ def bmc_server(fresh_redfish_bmc):
 
 
 def start(cluster, masakari, bmc_server, tmp_path, *, names, fencing,
-          fence_action='none', guards=None, clock=None):
-    """Nodes named after the BMC's systems, annotated with their BMC."""
+          fence_action='none', guards=None, clock=None,
+          trust_annotation=True):
+    """Nodes named after the BMC's systems, annotated with their BMC.
+
+    The emulator is plain http on 127.0.0.1, so the annotation is trusted
+    for that host and http is allowed (both off by default).
+    """
     hosts = masakari.add_hosts(masakari.host_names(len(names)))
     credentials = tmp_path / 'redfish-credentials.json'
     credentials.write_text(json.dumps({
@@ -66,6 +71,9 @@ def start(cluster, masakari, bmc_server, tmp_path, *, names, fencing,
     cluster.model.advance(15)
     redfish = k8s_conf.RedfishSettings(
         fence_action=fence_action, credentials_file=str(credentials),
+        trust_bmc_annotation=trust_annotation,
+        bmc_allowed_hosts=k8s_conf.BmcHostAllowList.parse(['127.0.0.1']),
+        allow_http=True,
         timeout=2.0, retry_max=0, retry_interval=0.0, verify_timeout=10.0,
         recheck_interval=0.2)
     settings = harness.fast_settings(fencing=fencing, redfish=redfish,
@@ -108,6 +116,30 @@ def test_bmc_on_means_no_normal_and_off_means_normal(
             what='NORMAL once the BMC reports Off')
         assert 'redfish' in monitor.monitor.engine.assessment(
             nodes[0]).evidence
+    finally:
+        monitor.stop()
+
+
+def test_an_untrusted_annotation_is_never_asked(
+        cluster, masakari, bmc_server, tmp_path, caplog):
+    # A node names a BMC in its own annotation; the operator did not opt
+    # in. Its "Off" must not become evidence, nor get the credentials.
+    monitor, nodes = start(cluster, masakari, bmc_server, tmp_path,
+                           names=['compute-01'], fencing='redfish',
+                           trust_annotation=False)
+    try:
+        bmc_server.set_power('compute-01', 'Off')
+        cluster.fail_and_detect(nodes[0])
+        monitor.settled()
+        harness.wait_until(
+            lambda: any('its BMC annotation is ignored' in r.getMessage()
+                        for r in caplog.records),
+            what='the coordinator to refuse the annotation')
+        cluster.model.advance(120)
+        monitor.settled()
+        assert harness.stored(masakari) == [(nodes[0], 'STOPPED',
+                                             'UNKNOWN')]
+        assert monitor.monitor.fencing.checks == 0
     finally:
         monitor.stop()
 

@@ -219,9 +219,11 @@ def test_redfish_fencing_asks_each_bmc(cluster, masakari, config_file,
             bmc_map.write_text(''.join('%s: %s\n' % item
                                        for item in entries.items()))
 
+        # The emulator speaks plain http, refused unless allowed.
         path = config_file(fencing='redfish',
                            redfish_credentials_file=str(credentials),
-                           redfish_bmc_map_file=str(bmc_map))
+                           redfish_bmc_map_file=str(bmc_map),
+                           redfish_allow_http='true')
         write_map({wired: bmc.system_url(wired),
                    off: bmc.system_url(off)})
         code, rows, output = check(path)

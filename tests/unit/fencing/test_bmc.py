@@ -243,11 +243,23 @@ def test_every_mapped_node_needs_credentials(write):
         bmc.BmcDirectory.from_settings(settings(credentials, map_file))
 
 
-def test_plain_http_map_entries_are_warned_about(
+def test_plain_http_map_entries_stop_start_up(write, credentials_file):
+    map_file = write('map.yaml', 'compute-01: http://192.0.2.1\n'
+                                 'compute-02: https://192.0.2.2\n')
+    with pytest.raises(conf.ConfigError,
+                       match=r'\[k8s\] redfish_bmc_map_file = .*node\(s\) '
+                             r'compute-01 have a plain http BMC address.*'
+                             r'redfish_allow_http = true'):
+        bmc.BmcDirectory.from_settings(settings(credentials_file, map_file))
+
+
+def test_plain_http_map_entries_are_warned_about_when_allowed(
         write, credentials_file, caplog):
     map_file = write('map.yaml', 'compute-01: http://192.0.2.1\n'
                                  'compute-02: https://192.0.2.2\n')
-    bmc.BmcDirectory.from_settings(settings(credentials_file, map_file))
+    bmc.BmcDirectory.from_settings(conf.RedfishSettings(
+        credentials_file=credentials_file, bmc_map_file=map_file,
+        allow_http=True))
     warnings = [r.getMessage() for r in caplog.records
                 if r.levelname == 'WARNING']
     assert any('compute-01' in w and 'unencrypted' in w for w in warnings)
@@ -256,31 +268,134 @@ def test_plain_http_map_entries_are_warned_about(
 
 # -- target resolution ------------------------------------------------------
 
+CREDENTIALS_WITH_OVERRIDES = '\n'.join([
+    'username: admin',
+    'password: %s' % SECRET,
+    'nodes:',
+    '  compute-02:',
+    '    username: root',
+    '    password: %s' % NODE_SECRET,
+    '  compute-03:',
+    '    password: %s' % NODE_SECRET,
+    '  compute-98:',
+    '    password: %s' % NODE_SECRET,
+    'bmcs:',
+    '  BMC-77.example.org:',
+    '    username: bmc77',
+    '    password: bmc-only-pa55',
+])
+MAP = '\n'.join([
+    'compute-01: https://192.0.2.1',
+    'compute-02: https://192.0.2.2/redfish/v1/Systems/2',
+    'compute-03: https://192.0.2.3',
+    'compute-04: https://bmc-77.example.org',
+])
+
+
 @pytest.fixture
-def directory(write):
-    credentials = write('credentials.yaml', '\n'.join([
-        'username: admin',
-        'password: %s' % SECRET,
-        'nodes:',
-        '  compute-02:',
-        '    username: root',
-        '    password: %s' % NODE_SECRET,
-        '  compute-03:',
-        '    password: %s' % NODE_SECRET,
-    ]))
-    map_file = write('map.yaml', '\n'.join([
-        'compute-01: https://192.0.2.1',
-        'compute-02: https://192.0.2.2/redfish/v1/Systems/2',
-        'compute-03: https://192.0.2.3',
-    ]))
-    return bmc.BmcDirectory.from_settings(settings(credentials, map_file))
+def directory_for(write):
+    """directory_for(**RedfishSettings fields) over the files above."""
+    def make(**options):
+        return bmc.BmcDirectory.from_settings(conf.RedfishSettings(
+            credentials_file=write('credentials.yaml',
+                                   CREDENTIALS_WITH_OVERRIDES),
+            bmc_map_file=write('map.yaml', MAP), **options))
+    return make
 
 
-def test_the_annotation_beats_the_map(directory):
-    target = directory.target_for(
-        'compute-01', bmc_address='https://198.51.100.7/redfish/v1/Systems/9')
-    assert (target.address, target.system_path) == (
-        'https://198.51.100.7', '/redfish/v1/Systems/9')
+@pytest.fixture
+def directory(directory_for):
+    return directory_for()
+
+
+@pytest.fixture
+def trusting(directory_for):
+    """Annotations trusted within 198.51.100.0/24 and bmc-9.example.org."""
+    return directory_for(
+        trust_bmc_annotation=True,
+        bmc_allowed_hosts=conf.BmcHostAllowList.parse(
+            ['198.51.100.0/24', 'BMC-9.example.org', '192.0.2.0/24']))
+
+
+def test_the_map_beats_the_annotation(directory, trusting):
+    for each in (directory, trusting):
+        target = each.target_for(
+            'compute-01',
+            bmc_address='https://198.51.100.7/redfish/v1/Systems/9')
+        assert (target.address, target.system_path) == (
+            'https://192.0.2.1', None)
+
+
+def test_an_annotation_is_ignored_unless_trusted(directory):
+    with pytest.raises(bmc.BmcTargetError) as caught:
+        directory.target_for('compute-99',
+                             bmc_address='https://198.51.100.7')
+    message = str(caught.value)
+    assert message.startswith('node compute-99: its BMC annotation is '
+                              'ignored')
+    assert 'redfish_bmc_map_file' in message
+    assert 'redfish_trust_bmc_annotation' in message
+
+
+@pytest.mark.parametrize('address', [
+    'https://203.0.113.9',             # outside every allowed network
+    'https://attacker.example',        # a name that is not listed
+    'https://bmc-9.example.org.evil',  # suffix tricks do not match
+    'https://[2001:db8::1]',
+])
+def test_a_trusted_annotation_must_name_an_allowed_host(trusting, address):
+    with pytest.raises(bmc.BmcTargetError,
+                       match='node compute-99: its BMC annotation names .* '
+                             'not in \\[k8s\\] redfish_bmc_allowed_hosts'):
+        trusting.target_for('compute-99', bmc_address=address)
+
+
+def test_a_trusted_annotation_within_the_allow_list_gets_default_credentials(
+        trusting):
+    target = trusting.target_for('compute-99',
+                                 bmc_address='https://198.51.100.9')
+    assert (target.node, target.address, target.system_path,
+            target.username, target.password) == (
+        'compute-99', 'https://198.51.100.9', None, 'admin', SECRET)
+    named = trusting.target_for('compute-99',
+                                bmc_address='https://bmc-9.EXAMPLE.org')
+    assert named.address == 'https://bmc-9.EXAMPLE.org'
+
+
+def test_node_credentials_never_go_to_an_address_the_node_wrote(trusting):
+    # compute-98 has its own password, for a map entry it does not have;
+    # its annotation gets the default instead.
+    target = trusting.target_for('compute-98',
+                                 bmc_address='https://198.51.100.98')
+    assert (target.username, target.password) == ('admin', SECRET)
+    assert NODE_SECRET not in (target.username, target.password)
+
+
+def test_credentials_bound_to_a_bmc_host_follow_that_host(trusting):
+    mapped = trusting.target_for('compute-04')
+    assert (mapped.username, mapped.password) == ('bmc77', 'bmc-only-pa55')
+
+
+def test_an_annotation_naming_another_nodes_mapped_bmc_is_refused(trusting):
+    with pytest.raises(bmc.BmcTargetError,
+                       match='node compute-99: its BMC annotation names '
+                             'https://192.0.2.1, the BMC of node compute-01'):
+        trusting.target_for('compute-99',
+                            bmc_address='https://192.0.2.1/redfish/v1/'
+                                        'Systems/1')
+
+
+def test_a_plain_http_annotation_is_refused_unless_allowed(directory_for):
+    allowed = conf.BmcHostAllowList.parse(['198.51.100.0/24'])
+    strict = directory_for(trust_bmc_annotation=True,
+                           bmc_allowed_hosts=allowed)
+    with pytest.raises(bmc.BmcTargetError,
+                       match='refusing the plain http BMC address'):
+        strict.target_for('compute-99', bmc_address='http://198.51.100.9')
+    lax = directory_for(trust_bmc_annotation=True, bmc_allowed_hosts=allowed,
+                        allow_http=True)
+    assert lax.target_for('compute-99', bmc_address='http://198.51.100.9'
+                          ).address == 'http://198.51.100.9'
 
 
 def test_a_blank_annotation_falls_back_to_the_map(directory):
@@ -288,18 +403,10 @@ def test_a_blank_annotation_falls_back_to_the_map(directory):
         'https://192.0.2.1')
 
 
-def test_a_node_known_only_by_annotation_gets_default_credentials(
-        directory):
-    target = directory.target_for('compute-99',
-                                  bmc_address='https://203.0.113.9')
-    assert (target.node, target.address, target.system_path,
-            target.username, target.password) == (
-        'compute-99', 'https://203.0.113.9', None, 'admin', SECRET)
-
-
 def test_a_node_without_annotation_or_map_entry_has_no_bmc(directory):
     assert directory.target_for('compute-99') is None
     assert directory.target_for('compute-99', bmc_address=None) is None
+    assert directory.target_for('compute-99', bmc_address=' ') is None
 
 
 def test_per_node_credentials_override_the_default(directory):
@@ -313,21 +420,36 @@ def test_per_node_credentials_override_the_default(directory):
     assert (one.username, one.password) == ('admin', SECRET)
 
 
-def test_a_bad_annotation_is_an_error_for_that_node_not_a_fallback(
-        directory):
+def test_a_bad_trusted_annotation_is_an_error_for_that_node(trusting):
     with pytest.raises(bmc.BmcTargetError,
-                       match='node compute-01: bad BMC address annotation: '
+                       match='node compute-99: bad BMC address annotation: '
                              "'bmc-01' is not an http"):
-        directory.target_for('compute-01', bmc_address='bmc-01')
+        trusting.target_for('compute-99', bmc_address='bmc-01')
 
 
 def test_an_annotated_node_without_credentials_is_an_error():
     directory = bmc.BmcDirectory(
         {}, bmc.CredentialStore(per_node={
-            'compute-01': bmc.Credentials('a', NODE_SECRET)}))
+            'compute-02': bmc.Credentials('a', NODE_SECRET)}),
+        trust_annotation=True,
+        allowed_hosts=conf.BmcHostAllowList.parse(['192.0.2.0/24']))
     with pytest.raises(bmc.BmcTargetError,
                        match='node compute-02: no BMC credentials'):
         directory.target_for('compute-02', bmc_address='https://192.0.2.2')
+
+
+@pytest.mark.parametrize('entries, host, allowed', [
+    (['192.0.2.0/24'], '192.0.2.200', True),
+    (['192.0.2.0/24'], '192.0.3.1', False),
+    (['192.0.2.7'], '192.0.2.7', True),
+    (['2001:db8::/64'], '2001:db8::5', True),
+    (['bmc.example.org'], 'BMC.example.org', True),
+    (['bmc.example.org'], 'x.bmc.example.org', False),
+    ([], '192.0.2.1', False),
+])
+def test_the_allow_list_matches_networks_and_exact_names(entries, host,
+                                                         allowed):
+    assert conf.BmcHostAllowList.parse(entries).allows(host) is allowed
 
 
 def test_passwords_stay_out_of_repr(directory):

@@ -354,6 +354,7 @@ class TestFencing:
         assert detail.endswith('them): c-2')
         redfish_conf.set_override('fence_action', 'redfish-power-off',
                                   group='k8s')
+        redfish_conf.set_override('leader_election', True, group='k8s')
         (result, detail), _ = self.run_with_bmcs(redfish_conf, readings)
         assert (result, detail) == (
             cli.FAIL, 'no BMC address (cannot be fenced): c-2')
