@@ -302,6 +302,7 @@ class Preflight:
         translator = kube_nodes.NodeTranslator(
             hostname_source=scope.hostname_source,
             hostname_key=scope.hostname_key,
+            hostname_domain=scope.hostname_domain,
             exclude_label=scope.exclude_label,
             out_of_service_taint=settings.policy.out_of_service_taint)
         states = []

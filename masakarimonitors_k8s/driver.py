@@ -99,6 +99,7 @@ class Monitor:
         translator = kube_nodes.NodeTranslator(
             hostname_source=settings.scope.hostname_source,
             hostname_key=settings.scope.hostname_key,
+            hostname_domain=settings.scope.hostname_domain,
             exclude_label=settings.scope.exclude_label,
             out_of_service_taint=settings.policy.out_of_service_taint,
             zone_label=settings.guards.zone_label,

@@ -28,6 +28,7 @@ import heapq
 
 from oslo_log import log as logging
 
+from masakarimonitors_k8s.kube import hostnames as kube_hostnames
 from masakarimonitors_k8s import policy
 
 LOG = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class DecisionEngine:
         self.node_view_fresh = True
         self._clock_steps = getattr(server_clock, 'steps', 0)
         self.counters = Counters()
+        self.hostnames = kube_hostnames.HostnameIndex()
         if settings.fencing == 'none':
             LOG.warning(
                 'UNSAFE: [k8s] fencing = none. Failed hosts are reported '
@@ -173,6 +175,7 @@ class DecisionEngine:
                 self._forget(state.name, 'lost its Masakari host name')
             return
         self._nodes[state.name] = state
+        self.hostnames.observe(state.name, state.hostname)
         self._account(state.name, zone=state.zone or '')
         self._evaluate(state.name)
 
@@ -344,6 +347,7 @@ class DecisionEngine:
                 del self._zone_counts[old_zone]
             self._failed.discard(name)
         self._nodes.pop(name, None)
+        self.hostnames.forget(name)
         self._bmc_evidence.pop(name, None)
         assessment = self._assessments.pop(name, None)
         if assessment is not None and assessment.health is not (

@@ -101,6 +101,9 @@ class NodeTranslator:
     :param hostname_source: 'node-name', 'short-name', 'label' or
         'annotation' (see ``[k8s] hostname_source``).
     :param hostname_key: label/annotation key for the last two sources.
+    :param hostname_domain: appended as ``.<domain>`` to a host name
+        without a dot (``[k8s] hostname_domain``), e.g. for nova's FQDN
+        host names when node names are short.
     :param exclude_label: nodes with this label (value not 'false') are
         out of scope.
     :param out_of_service_taint: taint key that is fencing evidence.
@@ -109,9 +112,12 @@ class NodeTranslator:
     def __init__(self, *, hostname_source='node-name', hostname_key=None,
                  exclude_label='', out_of_service_taint=(
                      'node.kubernetes.io/out-of-service'),
-                 zone_label=ZONE_LABEL, bmc_annotation=None):
+                 zone_label=ZONE_LABEL, bmc_annotation=None,
+                 hostname_domain=''):
         self._hostname_source = hostname_source
         self._hostname_key = hostname_key
+        self._domain_suffix = ('.' + hostname_domain) if hostname_domain \
+            else ''
         self._exclude_label = exclude_label
         self._out_of_service_taint = out_of_service_taint
         self._zone_label = zone_label
@@ -205,6 +211,12 @@ class NodeTranslator:
         )
 
     def _hostname(self, name, labels, annotations, problems):
+        hostname = self._source_hostname(name, labels, annotations, problems)
+        if hostname and self._domain_suffix and '.' not in hostname:
+            return hostname + self._domain_suffix
+        return hostname
+
+    def _source_hostname(self, name, labels, annotations, problems):
         source = self._hostname_source
         if source == 'node-name':
             return name

@@ -139,6 +139,16 @@ class MonitorCollector:
             'Node observations without a Masakari host name (label or '
             'annotation missing); not monitored.',
             value=counters.unmapped_nodes)
+        hostnames = getattr(engine, 'hostnames', None)
+        if hostnames is not None:
+            conflicts = prometheus_core.GaugeMetricFamily(
+                _name('hostname_conflicts'),
+                'Masakari host names that several monitored nodes map to '
+                '(collision), or that differ only by case (case); each is '
+                'logged as an error. Should be 0.', labels=['kind'])
+            for kind, count in sorted(hostnames.conflict_counts().items()):
+                conflicts.add_metric([kind], count)
+            yield conflicts
 
     def _delivery_metrics(self):
         deliveries = self._monitor.deliveries

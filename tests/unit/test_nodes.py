@@ -142,6 +142,41 @@ def test_hostname_sources(source, key, obj, hostname):
     assert state.problems == ()
 
 
+@pytest.mark.parametrize('source, key, obj, hostname', [
+    # Short node names, FQDN nova hosts (OpenStack-Helm use_fqdn).
+    ('node-name', None, factories.ready_node('cmp-1'),
+     'cmp-1.cloud.example.org'),
+    # A name that has a domain keeps it...
+    ('node-name', None, factories.ready_node('cmp-1.k8s.local'),
+     'cmp-1.k8s.local'),
+    # ...unless short-name drops it first: the domain is replaced.
+    ('short-name', None, factories.ready_node('cmp-1.k8s.local'),
+     'cmp-1.cloud.example.org'),
+    ('label', 'masakari/host',
+     factories.ready_node('n1', labels={'masakari/host': 'compute-01'}),
+     'compute-01.cloud.example.org'),
+    ('annotation', 'masakari/host',
+     factories.ready_node('n1', annotations={
+         'masakari/host': 'compute-02.other.example'}),
+     'compute-02.other.example'),
+])
+def test_hostname_domain_is_appended_to_names_without_one(
+        source, key, obj, hostname):
+    translator = nodes.NodeTranslator(hostname_source=source,
+                                      hostname_key=key,
+                                      hostname_domain='cloud.example.org')
+
+    assert translator.translate(obj).hostname == hostname
+
+
+def test_no_domain_is_appended_to_a_missing_hostname():
+    translator = nodes.NodeTranslator(hostname_source='label',
+                                      hostname_key='masakari/host',
+                                      hostname_domain='cloud.example.org')
+
+    assert translator.translate(factories.ready_node('n1')).hostname is None
+
+
 @pytest.mark.parametrize('source, obj', [
     ('label', factories.ready_node('n1')),
     ('label', factories.ready_node('n1', labels={'masakari/host': ''})),

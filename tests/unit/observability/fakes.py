@@ -28,6 +28,7 @@ from prometheus_client import parser
 
 from masakarimonitors_k8s.clock import ManualClock
 from masakarimonitors_k8s import engine as k8s_engine
+from masakarimonitors_k8s.kube import hostnames as kube_hostnames
 from masakarimonitors_k8s.kube import reflector as kube_reflector
 from masakarimonitors_k8s import notifier
 from masakarimonitors_k8s import policy
@@ -37,6 +38,7 @@ class FakeEngine:
     def __init__(self):
         self.counts = {health: 0 for health in policy.Health}
         self.counters = k8s_engine.Counters()
+        self.hostnames = kube_hostnames.HostnameIndex()
         self.failures_left = 0   # health_counts() raising like a race
 
     def health_counts(self):
