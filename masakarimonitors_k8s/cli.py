@@ -23,9 +23,12 @@ two services the monitor talks to:
   will do (SelfSubjectAccessReview for each verb: read and watch Nodes,
   record Events, leader election and node Leases when enabled, patch Nodes
   when it fences);
-- which Nodes are in scope, and that each one's Masakari host is
-  registered in a segment (unregistered: FAIL, by name), not on
-  maintenance and not in a disabled segment (WARN, by name);
+- which Nodes are in scope, that no two of them map to one Masakari host
+  name (or names differing only by case), and that each one's Masakari
+  host is registered in a segment (unregistered: FAIL, by name, with the
+  Masakari host it differs from only by domain or case and the option
+  that would fix it), not on maintenance and not in a disabled segment
+  (WARN, by name);
 - the BMC of each node answers, when Redfish fencing is configured.
 
 The result is a table (check, result, detail); the exit status is 1 when
@@ -47,6 +50,7 @@ from masakarimonitors_k8s.clock import SystemClock
 from masakarimonitors_k8s import conf as k8s_conf
 from masakarimonitors_k8s.kube import client as kube_client
 from masakarimonitors_k8s.kube import events as kube_events
+from masakarimonitors_k8s.kube import hostnames as kube_hostnames
 from masakarimonitors_k8s.kube import nodes as kube_nodes
 from masakarimonitors_k8s import leader as k8s_leader
 from masakarimonitors_k8s import notifier
@@ -70,7 +74,7 @@ BMC_ERROR = object()
 cli_opts = [
     cfg.BoolOpt('nodes', default=False,
                 help='Also print each node in scope with its Masakari host '
-                     'and segment.'),
+                     'and segment, or why it has none.'),
 ]
 
 
@@ -203,6 +207,7 @@ class Preflight:
         self._bmc_reader = bmc_reader or read_power_states
         self.report = Report()
         self.placement = {}   # node name -> (hostname, segment, state)
+        self._settings = None
 
     def run(self):
         settings = self._configuration()
@@ -252,6 +257,10 @@ class Preflight:
                             'monitoring_driver = %s, not k8s' % driver)
         else:
             self.report.add('configuration', OK, detail)
+        warnings = k8s_conf.config_warnings(settings)
+        if warnings:
+            self.report.add('risky settings', WARN, ' '.join(warnings))
+        self._settings = settings
         return settings
 
     def _api(self, settings):
@@ -331,6 +340,9 @@ class Preflight:
         scoped = [ScopedNode(s.name, s.hostname, s.ready,
                              bmc_addresses.get(s.name))
                   for s in states if not s.excluded and s.hostname]
+        for name in unmapped:
+            self.placement[name] = ('-', '-', 'NO HOST NAME (%s %s)' % (
+                scope.hostname_source, scope.hostname_key))
         selector = scope.node_selector or '(all nodes)'
         detail = '%d node(s) match %s' % (len(scoped) + len(unmapped),
                                           selector)
@@ -347,7 +359,27 @@ class Preflight:
                             'monitor')
         else:
             self.report.add('nodes in scope', OK, detail)
+        self._unique_host_names(scoped)
         return scoped
+
+    def _unique_host_names(self, scoped):
+        conflicts = kube_hostnames.find_conflicts(
+            {node.name: node.hostname for node in scoped})
+        problems = [
+            'nodes %s all map to host %s' % (', '.join(nodes), hostname)
+            for hostname, nodes in conflicts[
+                kube_hostnames.COLLISION].items()]
+        problems += [
+            'host names %s (nodes %s) differ only by case: one host to '
+            'Masakari on a case-insensitive database' % (
+                spellings, ', '.join(nodes))
+            for spellings, nodes in conflicts[kube_hostnames.CASE].items()]
+        if problems:
+            self.report.add('host names unique', FAIL, '; '.join(problems))
+        elif scoped:
+            self.report.add('host names unique', OK, 'each of the %d '
+                            'node(s) has its own Masakari host name'
+                            % len(scoped))
 
     def _masakari(self, nodes):
         try:
@@ -369,13 +401,19 @@ class Preflight:
             self.report.add('hosts registered', SKIP,
                             'the nodes in scope are unknown')
             return
-        unregistered, maintenance, disabled = [], [], []
+        unregistered, maintenance, disabled, near = [], [], [], []
+        known = KnownHostNames(hosts)
+        scope = self._settings.scope if self._settings else None
         for node in nodes:
             host, segment = hosts.get(node.hostname, (None, None))
             if host is None:
                 unregistered.append(_node_and_host(node))
-                self.placement[node.name] = (node.hostname, '-',
-                                             'NOT REGISTERED')
+                state = 'NOT REGISTERED'
+                hint = known.hint(node.hostname, scope)
+                if hint is not None:
+                    near.append('%s: %s' % (_node_and_host(node), hint))
+                    state += '; ' + hint
+                self.placement[node.name] = (node.hostname, '-', state)
                 continue
             state = 'ok'
             if host.on_maintenance:
@@ -394,6 +432,10 @@ class Preflight:
             self.report.add('hosts registered', OK,
                             'all %d node(s) have a Masakari host'
                             % len(nodes))
+        if near:
+            self.report.add('host name hints', WARN, '; '.join(
+                near[:MAX_NAMES]) + (' and %d more' % (len(near) - MAX_NAMES)
+                                     if len(near) > MAX_NAMES else ''))
         if maintenance:
             self.report.add('hosts on maintenance', WARN,
                             'Masakari ignores notifications about these '
@@ -470,6 +512,76 @@ class Preflight:
                             'them): %s' % _names(missing))
         else:
             self.report.add('fencing', OK, detail)
+
+
+class KnownHostNames:
+    """Masakari's host names, to explain a node that matches none of them.
+
+    Masakari host names must equal nova's compute service host, which is
+    often an FQDN (OpenStack-Helm: ``pod.use_fqdn.compute``) and keeps its
+    case, while Kubernetes node names are lower case and often short.
+    """
+
+    def __init__(self, names):
+        self._by_folded = {}
+        self._by_short = {}
+        for name in names:
+            self._by_folded.setdefault(name.casefold(), []).append(name)
+            self._by_short.setdefault(_short(name).casefold(),
+                                      []).append(name)
+
+    def hint(self, hostname, scope):
+        """'Masakari has X: <what to set>' for ``hostname``, or None."""
+        same_but_case = self._by_folded.get(hostname.casefold())
+        if same_but_case:
+            known = sorted(same_but_case)[0]
+            return 'Masakari has %s (differs only by case): %s' % (
+                known, _case_fix(scope))
+        candidates = sorted(self._by_short.get(
+            _short(hostname).casefold(), ()))
+        if len(candidates) != 1:
+            return None
+        known = candidates[0]
+        fix = _domain_fix(hostname, known, scope)
+        if _short(known) != _short(hostname):
+            fix += '; and the case differs: ' + _case_fix(scope)
+        return 'Masakari has %s (differs by domain): %s' % (known, fix)
+
+
+def _short(name):
+    return name.split('.', 1)[0]
+
+
+def _domain(name):
+    return name.split('.', 1)[1] if '.' in name else ''
+
+
+def _case_fix(scope):
+    source = scope.hostname_source if scope else 'node-name'
+    if source in ('label', 'annotation'):
+        return 'correct the %s %s on the node' % (source, scope.hostname_key)
+    return ('Kubernetes node names are lower case: put the exact name in a '
+            'node label (under node-restriction.kubernetes.io/) and set '
+            'hostname_source = label and hostname_key')
+
+
+def _domain_fix(hostname, known, scope):
+    theirs = _domain(known)
+    source = scope.hostname_source if scope else 'node-name'
+    if source in ('label', 'annotation'):
+        return 'correct the %s %s on the node%s' % (
+            source, scope.hostname_key,
+            ' or set hostname_domain = %s' % theirs
+            if theirs and '.' not in hostname else '')
+    ours = scope.hostname_domain if scope else ''
+    if ours and hostname.endswith('.' + ours):
+        return 'set hostname_domain = %s' % (theirs or '(empty)')
+    if not theirs:
+        return 'set hostname_source = short-name'
+    if '.' not in hostname:
+        return 'set hostname_domain = %s' % theirs
+    return 'set hostname_source = short-name and hostname_domain = %s' % (
+        theirs)
 
 
 @dataclasses.dataclass(frozen=True)

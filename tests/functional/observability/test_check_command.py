@@ -250,3 +250,29 @@ def test_redfish_fencing_asks_each_bmc(cluster, masakari, config_file,
             bmc.system_url(wired), ', '.join(sorted([wired, unmapped]))
         ) in detail
         assert detail.endswith('wrong BMC address?): %s' % off)
+
+
+def test_names_that_differ_by_domain_or_case_get_a_hint(cluster, masakari,
+                                                        config_file):
+    # OpenStack-Helm's nova registers FQDN hosts; nova keeps the case.
+    short, cased = masakari.host_names(2)
+    masakari.add_hosts([short + '.cloud.example.org', cased.upper()])
+    add_nodes(cluster, [short, cased])
+    code, rows, output = check(config_file(), '--nodes')
+    assert code == 1, output
+    assert rows['hosts registered'][0] == cli.FAIL
+    result, hints = rows['host name hints']
+    assert result == cli.WARN
+    assert ('%s: Masakari has %s.cloud.example.org (differs by domain): set '
+            'hostname_domain = cloud.example.org' % (short, short)) in hints
+    assert ('%s: Masakari has %s (differs only by case)'
+            % (cased, cased.upper())) in hints
+    assert 'NOT REGISTERED; Masakari has %s.cloud.example.org' % short in (
+        output)
+
+    code, rows, output = check(config_file(
+        hostname_domain='cloud.example.org'), '--nodes')
+    placement = {line.split()[0]: line.split()[1:]
+                 for line in output.split('\n\n')[-1].splitlines()[1:]}
+    assert placement[short][0] == short + '.cloud.example.org'
+    assert placement[short][-1] == 'ok'

@@ -181,7 +181,9 @@ def test_host_names_from_a_label(conf):
     results = rows(report)
     assert results['nodes in scope'][0] == cli.FAIL
     assert results['nodes in scope'][1].endswith(': n2')
-    assert preflight.placement == {'n1': ('compute-1', 'zone-a', 'ok')}
+    assert preflight.placement == {
+        'n1': ('compute-1', 'zone-a', 'ok'),
+        'n2': ('-', '-', 'NO HOST NAME (label example.org/host)')}
 
 
 def test_unreachable_api_skips_what_depends_on_it(conf):
@@ -366,3 +368,140 @@ class TestFencing:
                 'such file'))
         assert result == cli.FAIL
         assert 'no such file' in detail
+
+
+class TestHostNames:
+    """Nodes whose host name Masakari knows only in another spelling."""
+
+    @staticmethod
+    def check(conf, node_names, masakari_names, labels=None):
+        kube = FakeKube([raw_node(name, (labels or {}).get(name))
+                         for name in node_names])
+        report, preflight = run(conf, kube, FakeInstanceHa(
+            {SEGMENT: [FakeHost(name) for name in masakari_names]}))
+        return rows(report), preflight.placement
+
+    def test_short_node_names_and_fqdn_hosts_suggest_hostname_domain(
+            self, conf):
+        results, placement = self.check(
+            conf, ['compute-1', 'compute-2', 'compute-3'],
+            ['compute-1.cloud.example.org', 'compute-2.cloud.example.org'])
+        assert results['hosts registered'][0] == cli.FAIL
+        result, detail = results['host name hints']
+        assert result == cli.WARN
+        assert detail == (
+            'compute-1: Masakari has compute-1.cloud.example.org (differs by '
+            'domain): set hostname_domain = cloud.example.org; compute-2: '
+            'Masakari has compute-2.cloud.example.org (differs by domain): '
+            'set hostname_domain = cloud.example.org')
+        # Every node without a Masakari host is listed, hint or not.
+        assert placement['compute-1'][2] == (
+            'NOT REGISTERED; Masakari has compute-1.cloud.example.org '
+            '(differs by domain): set hostname_domain = cloud.example.org')
+        assert placement['compute-3'] == ('compute-3', '-',
+                                          'NOT REGISTERED')
+
+        conf.set_override('hostname_domain', 'cloud.example.org',
+                          group='k8s')
+        results, placement = self.check(
+            conf, ['compute-1', 'compute-2'],
+            ['compute-1.cloud.example.org', 'compute-2.cloud.example.org'])
+        assert results['hosts registered'][0] == cli.OK
+        assert 'host name hints' not in results
+        assert placement['compute-1'] == ('compute-1.cloud.example.org',
+                                          'zone-a', 'ok')
+
+    def test_fqdn_node_names_and_short_hosts_suggest_short_name(self, conf):
+        results, _ = self.check(conf, ['compute-1.k8s.local'],
+                                ['compute-1'])
+        assert results['host name hints'][1].endswith(
+            'set hostname_source = short-name')
+
+    def test_another_domain_suggests_both_options(self, conf):
+        results, _ = self.check(conf, ['compute-1.k8s.local'],
+                                ['compute-1.cloud.example.org'])
+        assert results['host name hints'][1].endswith(
+            'set hostname_source = short-name and hostname_domain = '
+            'cloud.example.org')
+
+    def test_a_case_mismatch_is_named_with_its_fix(self, conf):
+        results, placement = self.check(conf, ['compute-1'], ['Compute-1'])
+        detail = results['host name hints'][1]
+        assert detail.startswith('compute-1: Masakari has Compute-1 '
+                                 '(differs only by case): Kubernetes node '
+                                 'names are lower case')
+        assert 'hostname_source = label' in detail
+        assert 'differs only by case' in placement['compute-1'][2]
+
+        conf.set_override('hostname_source', 'label', group='k8s')
+        conf.set_override('hostname_key', 'example.org/host', group='k8s')
+        results, _ = self.check(
+            conf, ['n1'], ['Compute-1.cloud.example.org'],
+            labels={'n1': {'example.org/host': 'compute-1'}})
+        assert results['host name hints'][1] == (
+            'n1 (host compute-1): Masakari has Compute-1.cloud.example.org '
+            '(differs by domain): correct the label example.org/host on the '
+            'node or set hostname_domain = cloud.example.org; and the case '
+            'differs: correct the label example.org/host on the node')
+
+    def test_two_nodes_with_one_host_name_fail(self, conf):
+        conf.set_override('hostname_source', 'short-name', group='k8s')
+        results, _ = self.check(conf, ['a.dc1', 'a.dc2', 'b.dc1'],
+                                ['a', 'b'])
+        assert results['host names unique'] == (
+            cli.FAIL, 'nodes a.dc1, a.dc2 all map to host a')
+
+    def test_names_differing_only_by_case_fail(self, conf):
+        conf.set_override('hostname_source', 'label', group='k8s')
+        conf.set_override('hostname_key', 'example.org/host', group='k8s')
+        results, _ = self.check(
+            conf, ['n1', 'n2'], ['Compute-1', 'compute-1'],
+            labels={'n1': {'example.org/host': 'Compute-1'},
+                    'n2': {'example.org/host': 'compute-1'}})
+        result, detail = results['host names unique']
+        assert result == cli.FAIL
+        assert detail.startswith('host names Compute-1 / compute-1 (nodes '
+                                 'n1, n2) differ only by case')
+
+    def test_unique_names_pass(self, conf):
+        results, _ = self.check(conf, ['compute-1', 'compute-2'],
+                                ['compute-1', 'compute-2'])
+        assert results['host names unique'] == (
+            cli.OK, 'each of the 2 node(s) has its own Masakari host name')
+
+
+def test_risky_settings_are_warnings(conf):
+    report, _ = run(conf, FakeKube([raw_node('c-1')]), FakeInstanceHa(
+        {SEGMENT: [FakeHost('c-1')]}))
+    result, detail = rows(report)['risky settings']
+    assert result == cli.WARN
+    assert '[k8s] exclude_label = masakari.openstack.org/exclude' in detail
+    assert not report.failed
+    conf.set_override('exclude_label', 'node-restriction.kubernetes.io/x',
+                      group='k8s')
+    conf.set_override('storm_zone_label', '', group='k8s')
+    report, _ = run(conf, FakeKube([raw_node('c-1')]), FakeInstanceHa(
+        {SEGMENT: [FakeHost('c-1')]}))
+    assert 'risky settings' not in rows(report)
+
+
+def test_nodes_table_lists_nodes_without_a_host_name(tmp_path):
+    config = tmp_path / 'masakarimonitors.conf'
+    config.write_text('[host]\nmonitoring_driver = k8s\n[k8s]\n'
+                      'hostname_source = label\n'
+                      'hostname_key = example.org/host\n')
+    out = io.StringIO()
+    kube = FakeKube([raw_node('n1', {'example.org/host': 'compute-1'}),
+                     raw_node('n2')])
+    code = cli.main(['--nodes', '--config-file', str(config)],
+                    conf=cfg.ConfigOpts(), out=out,
+                    kube_factory=lambda settings: kube,
+                    instance_ha_factory=lambda c: FakeInstanceHa(
+                        {SEGMENT: [FakeHost('compute-1')]}))
+    assert code == 1
+    table = out.getvalue().split('\n\n')[-1].splitlines()
+    assert table[0].split() == ['NODE', 'MASAKARI', 'HOST', 'SEGMENT',
+                                'STATE']
+    assert table[1].split() == ['n1', 'compute-1', 'zone-a', 'ok']
+    assert table[2].split() == ['n2', '-', '-', 'NO', 'HOST', 'NAME',
+                                '(label', 'example.org/host)']
