@@ -70,6 +70,8 @@ BMC_TIMEOUT = 5.0
 BMC_WORKERS = 8
 # The power state of a BMC that could not be read.
 BMC_ERROR = object()
+# ... and of one whose address is not trusted or not allowed.
+BMC_REFUSED = object()
 
 cli_opts = [
     cfg.BoolOpt('nodes', default=False,
@@ -473,7 +475,7 @@ class Preflight:
     def _report_bmcs(self, settings, nodes, readings):
         ready = {node.name: node.ready == 'True' for node in nodes}
         missing, broken, off_but_ready, states = [], [], [], {}
-        shared = {}
+        refused, shared = [], {}
         for name, reading in sorted(readings.items()):
             if reading.url is not None:
                 shared.setdefault(reading.url, []).append(name)
@@ -481,6 +483,8 @@ class Preflight:
                 missing.append(name)
             elif reading.state is BMC_ERROR:
                 broken.append('%s (%s)' % (name, reading.detail))
+            elif reading.state is BMC_REFUSED:
+                refused.append(reading.detail)
             else:
                 states.setdefault(reading.state, []).append(name)
                 if reading.state == 'Off' and ready[name]:
@@ -488,6 +492,9 @@ class Preflight:
         problems = []
         if broken:
             problems.append('no answer: %s' % _names(broken))
+        if refused:
+            problems.append('cannot use the BMC: %s' % '; '.join(
+                sorted(refused)[:MAX_NAMES]))
         # Fencing one node of these would power off another's host.
         problems += ['one BMC system for several nodes (%s): %s'
                      % (url, ', '.join(names))
@@ -612,6 +619,9 @@ def read_power_states(redfish_settings, nodes, *, timeout=BMC_TIMEOUT,
         target = None
         try:
             target = directory.target_for(node.name, node.bmc_address)
+        except fencing_bmc.BmcTargetError as exc:
+            return node.name, BmcReading(BMC_REFUSED, str(exc))
+        try:
             if target is None:
                 return node.name, BmcReading(None, 'no BMC address')
             reading = fencer.power_state(target)

@@ -505,3 +505,29 @@ def test_nodes_table_lists_nodes_without_a_host_name(tmp_path):
     assert table[1].split() == ['n1', 'compute-1', 'zone-a', 'ok']
     assert table[2].split() == ['n2', '-', '-', 'NO', 'HOST', 'NAME',
                                 '(label', 'example.org/host)']
+
+
+def test_an_untrusted_bmc_annotation_is_reported_not_asked(tmp_path):
+    credentials = tmp_path / 'bmc.yaml'
+    credentials.write_text('username: u\npassword: "p"\n')
+    redfish = k8s_conf.RedfishSettings(credentials_file=str(credentials))
+    readings = cli.read_power_states(redfish, [
+        cli.ScopedNode('c-1', 'c-1', 'True', 'https://198.51.100.1'),
+        cli.ScopedNode('c-2', 'c-2', 'True', None)])
+    assert readings['c-1'].state is cli.BMC_REFUSED
+    assert 'its BMC annotation is ignored' in readings['c-1'].detail
+    assert readings['c-2'].state is None
+
+
+def test_a_refused_bmc_fails_the_fencing_check(conf):
+    conf.set_override('fencing', 'redfish', group='k8s')
+    conf.set_override('redfish_credentials_file', '/etc/bmc.yaml',
+                      group='k8s')
+    preflight = cli.Preflight(
+        conf, kube_factory=lambda s: FakeKube([raw_node('c-1')]),
+        instance_ha_factory=lambda c: FakeInstanceHa(
+            {SEGMENT: [FakeHost('c-1')]}),
+        bmc_reader=lambda settings, nodes: {
+            'c-1': cli.BmcReading(cli.BMC_REFUSED, 'node c-1: refused')})
+    assert rows(preflight.run())['fencing'] == (
+        cli.FAIL, 'cannot use the BMC: node c-1: refused')
