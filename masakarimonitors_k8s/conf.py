@@ -56,7 +56,8 @@ FENCE_ACTIONS = ('none', 'redfish-power-off')
 OUT_OF_SERVICE_TAINT = 'node.kubernetes.io/out-of-service'
 
 # kube-apiserver sends each watch a bookmark about once a minute
-# (pkg/storage/cacher: bookmarkFrequency); a quieter watch is not dead.
+# (k8s.io/apiserver pkg/storage/cacher: defaultBookmarkFrequency, one
+# minute); a quieter watch is not dead.
 APISERVER_BOOKMARK_PERIOD = 60.0
 
 _DOMAIN_LABEL = r'[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?'

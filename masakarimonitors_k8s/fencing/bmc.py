@@ -170,8 +170,9 @@ class CredentialStore:
     def __init__(self, default=None, per_node=None, per_bmc=None):
         self._default = default
         self._per_node = dict(per_node or {})
-        self._per_bmc = {host.lower(): credentials for host, credentials
-                         in (per_bmc or {}).items()}
+        # As urlsplit().hostname spells hosts: lower case, no IPv6 brackets.
+        self._per_bmc = {host.strip('[]').lower(): credentials
+                         for host, credentials in (per_bmc or {}).items()}
 
     def for_location(self, node, location, *, from_map):
         """Credentials to send to ``location``, or None.

@@ -207,6 +207,12 @@ def test_an_empty_map_mapping_is_allowed(write, credentials_file):
      % (SECRET, NODE_SECRET), "node 'compute-01' is not a mapping"),
     ('username: admin\npassword: "%s\n' % SECRET,
      'is not valid YAML or JSON'),
+    ('username: admin\npassword: %s\nbmcs: [192.0.2.1]\n' % SECRET,
+     'bmcs is not a mapping of BMC host names'),
+    ('bmcs:\n  192.0.2.1:\n    password: %s\n' % NODE_SECRET,
+     "BMC host '192.0.2.1' has no username"),
+    ('username: admin\npassword: %s\nbmcs:\n  192.0.2.1:\n    pw: x\n'
+     % SECRET, "BMC host '192.0.2.1': unknown key"),
 ])
 def test_bad_credentials_files_name_the_option_never_the_password(
         write, credentials_text, complaint):
@@ -374,6 +380,15 @@ def test_node_credentials_never_go_to_an_address_the_node_wrote(trusting):
 def test_credentials_bound_to_a_bmc_host_follow_that_host(trusting):
     mapped = trusting.target_for('compute-04')
     assert (mapped.username, mapped.password) == ('bmc77', 'bmc-only-pa55')
+
+
+def test_bmc_credentials_match_ipv6_hosts_with_or_without_brackets():
+    credentials = bmc.CredentialStore(per_bmc={
+        '[2001:DB8::7]': bmc.Credentials('six', NODE_SECRET)})
+    directory = bmc.BmcDirectory(
+        {'compute-06': bmc.parse_location('https://[2001:db8::7]:8443')},
+        credentials)
+    assert directory.target_for('compute-06').username == 'six'
 
 
 def test_an_annotation_naming_another_nodes_mapped_bmc_is_refused(trusting):
