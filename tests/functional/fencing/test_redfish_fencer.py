@@ -63,8 +63,11 @@ def make_directory(tmp_path, entries, *, username='admin',
     credentials = tmp_path / 'credentials.yaml'
     credentials.write_text('username: %s\npassword: "%s"\n'
                            % (username, password))
+    # The emulator speaks plain http (one test uses TLS), refused unless
+    # allowed.
     return bmc.BmcDirectory.from_settings(conf.RedfishSettings(
-        bmc_map_file=str(map_file), credentials_file=str(credentials)))
+        bmc_map_file=str(map_file), credentials_file=str(credentials),
+        allow_http=True))
 
 
 def make_fencer(*, sleep=None, poll_interval=0.05, **options):
