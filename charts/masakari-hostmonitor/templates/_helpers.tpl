@@ -404,6 +404,9 @@ message. Included by the Deployment, so every render runs them.
 {{- if and $bundle.secret $bundle.config_map -}}
 {{- fail "secrets.ca_bundle: set secret or config_map, not both" -}}
 {{- end -}}
+{{- if and .Values.manifests.prometheus_rule (not .Values.manifests.service_metrics) -}}
+{{- fail "manifests.prometheus_rule needs manifests.service_metrics: the alerts select that Service's series" -}}
+{{- end -}}
 {{- if and .Values.manifests.service_monitor (not .Values.manifests.service_metrics) -}}
 {{- fail "manifests.service_monitor needs manifests.service_metrics: the ServiceMonitor scrapes that Service" -}}
 {{- end -}}
