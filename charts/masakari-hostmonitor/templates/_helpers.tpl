@@ -194,7 +194,10 @@ ca.crt of OSH's masakari-api TLS Secret.
 {{- if or (include "masakari-hostmonitor.livenessProbe" .) (include "masakari-hostmonitor.readinessProbe" .) .Values.manifests.service_metrics }}true{{ end -}}
 {{- end -}}
 
-{{/* [k8s] status_port, 8080 (the driver's default) when unset. */}}
+{{/*
+[k8s] status_port, 8080 when unset (the driver's own default is 0, no
+status server; the chart needs one for its probes and metrics).
+*/}}
 {{- define "masakari-hostmonitor.statusPort" -}}
 {{- $k8s := include "masakari-hostmonitor.k8sConf" . | fromJson -}}
 {{- $k8s.status_port | default 8080 | int -}}
