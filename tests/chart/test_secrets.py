@@ -135,7 +135,7 @@ def test_the_placeholder_password_is_warned_about_loudly():
     secret_notes = render.run_helm(
         'install', 'masakari-hostmonitor', str(render.CHART_DIR),
         '--dry-run=client', '--namespace', render.NAMESPACE)
-    assert 'WARNING' not in secret_notes
+    assert 'WARNING: the Keystone password' not in secret_notes
     assert 'Secret masakari-keystone-user, key OS_PASSWORD' in secret_notes
 
 
