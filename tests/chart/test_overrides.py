@@ -174,3 +174,20 @@ def test_driver_options_stay_strict_beside_the_overrides(files):
             'conf.masakarimonitors.host.monitoring_driver': 'kubernetes'})
     assert "'/conf/masakarimonitors/host/monitoring_driver'" in \
         caught.value.stderr
+
+
+@pytest.mark.parametrize('path', [
+    OSH, GENESTACK, ATMOSPHERE,
+    render.REPO_ROOT / 'doc' / 'source' / 'install' / 'helm.rst',
+], ids=lambda path: path.name)
+def test_the_old_monitor_is_turned_off_by_its_real_key(path):
+    """OSH's masakari chart switches its monitor with manifests.host_monitor.
+
+    A key that does not exist is silently ignored and leaves the old
+    monitor (NORMAL without evidence) running.
+    """
+    text = path.read_text()
+    assert 'manifests.host_monitor' in text or \
+        'host_monitor: false' in text
+    for wrong in ('daemonset_host_monitor', 'deployment_host_monitor'):
+        assert wrong not in text
