@@ -392,8 +392,7 @@ class Preflight:
                 for host in instance_ha.hosts(segment.uuid):
                     hosts[host.name] = (host, segment)
         except Exception as exc:  # keystoneauth, sdk, HTTP: all say why
-            self.report.add('masakari-api', FAIL, '%s: %s'
-                            % (type(exc).__name__, exc))
+            self.report.add('masakari-api', FAIL, _api_failure(exc))
             self._skip(('hosts registered',), 'masakari-api is not '
                                               'reachable')
             return
@@ -633,6 +632,22 @@ def read_power_states(redfish_settings, nodes, *, timeout=BMC_TIMEOUT,
 
     with futures.ThreadPoolExecutor(max_workers=workers) as pool:
         return dict(pool.map(read, nodes))
+
+
+def _api_failure(exc):
+    """Why masakari-api could not be read, in one line.
+
+    A 401 is nearly always a wrong [api] password (``helm test`` exists
+    to catch it), so it names the options to look at instead of
+    keystoneauth's generic "requires authentication".
+    """
+    status = (getattr(exc, 'http_status', None)
+              or getattr(exc, 'status_code', None))
+    if status == 401:
+        return ('Keystone refused the [api] credentials (HTTP 401): check '
+                'username, password (or OS_API__PASSWORD), user_domain_name '
+                'and project_name')
+    return '%s: %s' % (type(exc).__name__, exc)
 
 
 def _node_and_host(node):

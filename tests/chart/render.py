@@ -60,6 +60,8 @@ ALL_FEATURES = {
     '.enabled': True,
     'manifests.service_metrics': True,
     'manifests.service_monitor': True,
+    'manifests.prometheus_rule': True,
+    'manifests.grafana_dashboard': True,
     'manifests.network_policy': True,
     'conf.masakarimonitors.k8s.watch_leases': True,
     'conf.masakarimonitors.k8s.fencing': 'redfish',

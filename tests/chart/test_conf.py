@@ -145,6 +145,39 @@ def test_default_api_logs_in_to_keystone_from_endpoints(chart, tmp_path):
     assert conf.api.api_interface == 'internal'
 
 
+def test_password_from_the_environment_reaches_keystoneauth(
+        chart, tmp_path, monkeypatch):
+    """oslo.config's environment source gives [api] password.
+
+    The chart leaves the password out of the file and sets
+    OS_API__PASSWORD from the Keystone user's Secret; this is the path
+    masakari-monitors takes ([api] through keystoneauth).
+    """
+    objects = chart.render([render.VALUES_DIR / 'openstack-helm.yaml'])
+    text = conf_text(objects)
+    assert 'password' not in sections(text)['api']
+    monkeypatch.setenv('OS_API__PASSWORD', 'from-the-secret')
+    conf = parse(text, tmp_path)
+    plugin = ks_loading.load_auth_from_conf_options(conf, 'api')
+    assert plugin._password == 'from-the-secret'
+    assert conf.api.password == 'from-the-secret'
+
+
+def test_ca_bundle_verifies_keystone_and_the_bmcs(chart, tmp_path):
+    objects = chart.render(set_values={
+        'secrets.ca_bundle.secret': 'cloud-ca',
+        'conf.masakarimonitors.k8s.fencing': 'redfish',
+        'secrets.redfish.credentials.name': 'bmc'})
+    conf = parse(conf_text(objects), tmp_path)
+    session = ks_loading.load_session_from_conf_options(conf, 'api')
+    assert session.verify == '/etc/ssl/certs/openstack-helm.crt'
+    assert conf.k8s.redfish_ca_file == '/etc/ssl/certs/openstack-helm.crt'
+    # Without a bundle the system CAs verify: verification stays on.
+    plain = parse(conf_text(chart.render()), tmp_path)
+    assert ks_loading.load_session_from_conf_options(
+        plain, 'api').verify is True
+
+
 def test_keystone_host_override_and_explicit_values(chart, tmp_path):
     objects = chart.render(set_values={
         'endpoints.identity.host_fqdn_override.default': 'id.example.org',

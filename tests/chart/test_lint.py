@@ -40,7 +40,8 @@ RENDERED_RULES = render.REPO_ROOT / 'tests' / 'chart' / \
     'yamllint-templates.yaml'
 # Kinds defined by CRDs, for which Kubernetes has no schema; checked by
 # hand below.
-CRD_KINDS = {('monitoring.coreos.com/v1', 'ServiceMonitor')}
+CRD_KINDS = {('monitoring.coreos.com/v1', 'ServiceMonitor'),
+             ('monitoring.coreos.com/v1', 'PrometheusRule')}
 KUBE_VERSION = render.KUBE_VERSION
 
 

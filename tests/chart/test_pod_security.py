@@ -24,6 +24,7 @@ pod setting where both exist.
 import pytest
 
 from tests.chart import manifests
+from tests.chart import render
 
 # Volume types the restricted profile allows.
 RESTRICTED_VOLUME_TYPES = {'configMap', 'csi', 'downwardAPI', 'emptyDir',
@@ -33,9 +34,12 @@ CONF_PATH = '/etc/masakarimonitors/masakarimonitors.conf'
 
 
 def pod_templates(objects):
+    """(name, pod spec) of every workload, bare Pods (helm test) too."""
     for kind in ('Deployment', 'StatefulSet', 'DaemonSet', 'Job'):
         for item in manifests.objects_of_kind(objects, kind):
             yield item['metadata']['name'], item['spec']['template']['spec']
+    for item in manifests.objects_of_kind(objects, 'Pod'):
+        yield item['metadata']['name'], item['spec']
 
 
 def containers(pod):
@@ -108,9 +112,11 @@ def test_a_weakened_container_is_caught(chart, field, value):
     objects = chart.render(set_values={
         'pod.security_context.masakari_host_monitor.container'
         '.masakari_host_monitor.' + field: value})
+    # The helm test Pod runs with the monitor's security context.
+    flagged = 'capabilities.drop' if field == 'capabilities' else field
     assert restricted_violations(objects) == [
-        'masakari-hostmonitor/masakari-host-monitor: %s'
-        % ('capabilities.drop' if field == 'capabilities' else field)]
+        'masakari-hostmonitor/masakari-host-monitor: %s' % flagged,
+        'masakari-hostmonitor-test/masakari-k8s-check: %s' % flagged]
 
 
 def test_only_the_monitor_pod_gets_an_api_token(named_render):
@@ -162,9 +168,97 @@ def test_high_availability_defaults(chart):
     assert budget['spec']['selector']['matchLabels'] == \
         deployment['spec']['selector']['matchLabels']
     affinity = deployment['spec']['template']['spec']['affinity']
+    # One node failure must not take both replicas.
     term, = affinity['podAntiAffinity'][
-        'preferredDuringSchedulingIgnoredDuringExecution']
-    assert term['podAffinityTerm']['topologyKey'] == 'kubernetes.io/hostname'
+        'requiredDuringSchedulingIgnoredDuringExecution']
+    assert term['topologyKey'] == 'kubernetes.io/hostname'
+    assert term['labelSelector']['matchLabels'] == \
+        deployment['spec']['selector']['matchLabels']
+    assert 'preferredDuringSchedulingIgnoredDuringExecution' not in \
+        affinity['podAntiAffinity']
+
+
+def node_affinity_terms(deployment):
+    affinity = deployment['spec']['template']['spec']['affinity']
+    return affinity['nodeAffinity'][
+        'requiredDuringSchedulingIgnoredDuringExecution']['nodeSelectorTerms']
+
+
+@pytest.mark.parametrize('values_file', ['defaults', 'openstack-helm',
+                                         'production-ha'])
+def test_never_scheduled_on_the_compute_nodes_it_watches(chart, values_file):
+    files = [] if values_file == 'defaults' else [
+        render.VALUES_DIR / (values_file + '.yaml')]
+    deployment = manifests.the_object(chart.render(files), 'Deployment')
+    term, = node_affinity_terms(deployment)
+    assert term['matchExpressions'] == [{
+        'key': 'openstack-compute-node', 'operator': 'NotIn',
+        'values': ['enabled']}]
+
+
+def test_compute_node_avoidance_is_configurable(chart):
+    moved = manifests.the_object(chart.render(set_values={
+        'pod.affinity.node.avoid': {'key': 'role', 'values': ['hv']}}),
+        'Deployment')
+    term, = node_affinity_terms(moved)
+    assert term['matchExpressions'][0]['key'] == 'role'
+    dropped = manifests.the_object(chart.render(set_values={
+        'pod.affinity.node.avoid.key': None}), 'Deployment')
+    assert 'nodeAffinity' not in dropped['spec']['template']['spec'][
+        'affinity']
+
+
+def tolerations(objects):
+    return manifests.the_object(objects, 'Deployment')['spec']['template'][
+        'spec']['tolerations']
+
+
+EVICTION_TOLERATIONS = [
+    {'key': 'node.kubernetes.io/unreachable', 'operator': 'Exists',
+     'effect': 'NoExecute', 'tolerationSeconds': 30},
+    {'key': 'node.kubernetes.io/not-ready', 'operator': 'Exists',
+     'effect': 'NoExecute', 'tolerationSeconds': 30}]
+CONTROL_PLANE_TOLERATION = {
+    'key': 'node-role.kubernetes.io/control-plane', 'operator': 'Exists',
+    'effect': 'NoSchedule'}
+
+
+def test_control_plane_toleration_keeps_the_30s_eviction(chart):
+    assert tolerations(chart.render()) == EVICTION_TOLERATIONS
+    switched = tolerations(chart.render(set_values={
+        'pod.tolerations.masakari_host_monitor.control_plane': True}))
+    assert switched == EVICTION_TOLERATIONS + [CONTROL_PLANE_TOLERATION]
+    extra = {'key': 'dedicated', 'operator': 'Equal', 'value': 'ha',
+             'effect': 'NoSchedule'}
+    added = tolerations(chart.render(set_values={
+        'pod.tolerations.masakari_host_monitor.extra': [extra]}))
+    assert added == EVICTION_TOLERATIONS + [extra]
+
+
+def test_priority_class_in_the_openstack_helm_shape(chart):
+    def priority(set_values):
+        return manifests.the_object(chart.render(set_values=set_values),
+                                    'Deployment')['spec']['template'][
+            'spec'].get('priorityClassName')
+
+    assert priority(None) is None
+    assert priority({'pod.priorityClassName.masakari_host_monitor':
+                     'openstack-critical'}) == 'openstack-critical'
+    # The chart's older flat key still works.
+    assert priority({'pod.priority_class_name': 'old-key'}) == 'old-key'
+
+
+def test_topology_spread_gets_the_replicas_label_selector(chart):
+    deployment = manifests.the_object(chart.render(set_values={
+        'pod.topology_spread_constraints': [{
+            'maxSkew': 1, 'topologyKey': 'topology.kubernetes.io/zone',
+            'whenUnsatisfiable': 'ScheduleAnyway'}]}), 'Deployment')
+    constraint, = deployment['spec']['template']['spec'][
+        'topologySpreadConstraints']
+    assert constraint['labelSelector']['matchLabels'] == \
+        deployment['spec']['selector']['matchLabels']
+    assert 'topologySpreadConstraints' not in manifests.the_object(
+        chart.render(), 'Deployment')['spec']['template']['spec']
 
 
 def test_a_changed_conf_rolls_the_pods(chart):

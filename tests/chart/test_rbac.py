@@ -46,8 +46,8 @@ def granted(objects):
 READ_NODES = rule(None, [''], ['nodes'], ['get', 'list', 'watch'])
 READ_AND_TAINT_NODES = rule(None, [''], ['nodes'],
                             ['get', 'list', 'watch', 'patch'])
-RECORD_EVENTS = rule(None, ['', 'events.k8s.io'], ['events'],
-                     ['create', 'patch'])
+# Node Events: core/v1, namespace default only (kube/events.py).
+RECORD_EVENTS = rule(['default'], [''], ['events'], ['create', 'patch'])
 CREATE_LEASE = rule([NAMESPACE], [LEASE_GROUP], ['leases'], ['create'])
 HOLD_LEASE = rule([NAMESPACE], [LEASE_GROUP], ['leases'], ['get', 'update'],
                   ['masakari-hostmonitor'])
@@ -59,6 +59,8 @@ EXPECTED_RULES = {
     'kind': {READ_NODES, RECORD_EVENTS, CREATE_LEASE, HOLD_LEASE,
              READ_NODE_LEASES},
     'openstack-helm': {READ_NODES, RECORD_EVENTS, CREATE_LEASE, HOLD_LEASE},
+    'genestack': {READ_NODES, RECORD_EVENTS, CREATE_LEASE, HOLD_LEASE},
+    'atmosphere': {READ_NODES, RECORD_EVENTS, CREATE_LEASE, HOLD_LEASE},
     'production-ha': {READ_AND_TAINT_NODES, RECORD_EVENTS, CREATE_LEASE,
                       HOLD_LEASE, READ_NODE_LEASES},
     'all-features': {READ_AND_TAINT_NODES, RECORD_EVENTS, CREATE_LEASE,
@@ -134,6 +136,46 @@ def test_without_leader_election_no_lease_is_writable(chart):
     assert granted(objects) == {READ_NODES, RECORD_EVENTS}
 
 
+def test_events_only_with_node_events(chart):
+    objects = chart.render(set_values={
+        'conf.masakarimonitors.k8s.node_events': False})
+    assert granted(objects) == {READ_NODES, CREATE_LEASE, HOLD_LEASE}
+    assert not [item for item in objects
+                if item['metadata']['name'].endswith('-events')]
+
+
+def test_events_are_a_role_in_the_namespace_the_driver_writes_to(chart):
+    from masakarimonitors_k8s.kube import events
+    objects = chart.render()
+    role, = [item for item in objects if item['kind'] == 'Role'
+             and item['metadata']['name'].endswith('-events')]
+    assert role['metadata']['namespace'] == events.EVENT_NAMESPACE
+    # Nothing cluster-wide mentions events any more.
+    for cluster_role in manifests.objects_of_kind(objects, 'ClusterRole'):
+        for item in cluster_role['rules']:
+            assert 'events' not in item['resources']
+
+
+def test_two_releases_in_one_namespace_share_no_lease_or_secret():
+    def names(release):
+        objects = render.render(
+            [render.VALUES_DIR / 'openstack-helm.yaml'], release=release)
+        held = {name for item in render.rbac_rules(objects)
+                for name in item.get('resourceNames', ())}
+        secrets = {item['metadata']['name']
+                   for item in manifests.objects_of_kind(objects, 'Secret')}
+        namespaced = {(item['kind'], item['metadata']['name'])
+                      for item in objects
+                      if item['metadata'].get('namespace') == NAMESPACE}
+        return held, secrets, namespaced
+
+    held_1, secrets_1, objects_1 = names('mon-az1')
+    held_2, secrets_2, objects_2 = names('mon-az2')
+    assert held_1 == {'mon-az1'} and held_2 == {'mon-az2'}
+    assert secrets_1 and not secrets_1 & secrets_2
+    assert not objects_1 & objects_2
+
+
 def test_lease_role_follows_the_configured_lease(chart):
     objects = chart.render(set_values={
         'conf.masakarimonitors.k8s.leader_election_namespace': 'ha',
@@ -160,6 +202,13 @@ def test_node_lease_role_follows_lease_namespace(chart):
 def test_an_unbound_or_missing_role_grants_nothing(chart, toggle):
     objects = chart.render(set_values={toggle: False})
     assert granted(objects) == {READ_NODES, RECORD_EVENTS}
+
+
+@pytest.mark.parametrize('toggle', ['manifests.role_binding_events',
+                                    'manifests.role_events'])
+def test_events_role_toggles(chart, toggle):
+    objects = chart.render(set_values={toggle: False})
+    assert RECORD_EVENTS not in granted(objects)
 
 
 def test_cluster_scoped_names_carry_the_namespace(chart):

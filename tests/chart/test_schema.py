@@ -83,6 +83,19 @@ SCHEMA_REJECTS = [
      "'/monitoring/prometheus/service_monitor/interval'"),
     ({'pods': {}},
      "additional properties 'pods'"),
+    ({'secrets.ca_bundle.secret': 'Cloud_CA'},
+     "'/secrets/ca_bundle/secret'"),
+    ({'secrets.identity.masakari': 'Keystone User'},
+     "'/secrets/identity/masakari'"),
+    ({'endpoints.identity.auth.masakari.cacert': 'ca.crt'},
+     "'/endpoints/identity/auth/masakari/cacert'"),
+    ({'network_policy.masakari_host_monitor.node_local_dns.address':
+      '169.254.20.10'},
+     "'/network_policy/masakari_host_monitor/node_local_dns/address'"),
+    ({'monitoring.prometheus.rules.for.no_leader': '1 minute'},
+     "'/monitoring/prometheus/rules/for/no_leader'"),
+    ({'pod.tolerations.masakari_host_monitor.control_plane': 'yes'},
+     "'/pod/tolerations/masakari_host_monitor/control_plane'"),
 ]
 
 TEMPLATE_REJECTS = [
@@ -96,6 +109,8 @@ TEMPLATE_REJECTS = [
      'need secrets.redfish.credentials.name'),
     ({'manifests.service_monitor': True},
      'manifests.service_monitor needs manifests.service_metrics'),
+    ({'secrets.ca_bundle.secret': 'ca', 'secrets.ca_bundle.config_map': 'ca'},
+     'secrets.ca_bundle: set secret or config_map, not both'),
     ({K8S + 'leader_election_lease_duration': 10,
       K8S + 'leader_election_renew_deadline': 10},
      'leader_election_renew_deadline (10) must be shorter than'
@@ -147,6 +162,20 @@ def test_a_bad_values_file_is_refused_too(tmp_path):
     {'pod.replicas.masakari_host_monitor': 1,
      'manifests.pod_disruption_budget': False},
     {'conf.masakarimonitors.DEFAULT.log_file': None},
+    # What OpenStack-Helm family clouds pass to every chart.
+    {'_region': 'RegionOne'},
+    {'dependencies': {'static': {'masakari_host_monitor': {}}}},
+    {'images.tags.dep_check': 'quay.io/airshipit/kubernetes-entrypoint'},
+    {'images.local_registry': {'active': False}},
+    {'pod.priorityClassName.masakari_host_monitor': 'openstack-critical'},
+    {'pod.security_context.masakari': {'pod': {'runAsUser': 42424}}},
+    {'manifests.certificates': True},
+    {'manifests.host_monitor': False},
+    {'tls': {'identity': True}},
+    {'endpoints.identity.auth.masakari.cacert':
+     '/etc/ssl/certs/openstack-helm.crt'},
+    {'endpoints.identity.auth.masakari.interface': 'internal'},
+    {'secrets.oci_image_registry': {'masakari': 'registry-key'}},
 ], ids=lambda case: next(iter(case)))
 def test_sensible_values_are_accepted(set_values):
     assert render.render(set_values=set_values)

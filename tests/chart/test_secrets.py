@@ -32,6 +32,7 @@ TOKEN = 'tk-51ab9d-never-in-plain-text'
 
 CREDENTIAL_RENDERS = {
     'keystone-password': {
+        'secrets.identity.masakari': None,
         'endpoints.identity.auth.masakari.password': PASSWORD},
     'noauth-token': {
         'conf.masakarimonitors.api.auth_type': 'admin_token',
@@ -77,10 +78,65 @@ def test_no_credential_in_config_maps_or_the_deployment(credential_render):
             assert credential not in json.dumps(item), item['kind']
     container, = manifests.the_object(objects, 'Deployment')['spec'][
         'template']['spec']['containers']
-    # Env comes from the downward API only: no literal values at all.
+    # Env comes from the downward API only: no literal values at all,
+    # and with the password in values no Secret reference either.
     assert all('value' not in item for item in container['env'])
     assert all('secretKeyRef' not in item.get('valueFrom', {})
                for item in container['env'])
+
+
+def pod_specs(objects):
+    """The monitor's pod spec and the helm test Pod's."""
+    yield manifests.the_object(objects, 'Deployment')['spec']['template'][
+        'spec']
+    yield manifests.the_object(objects, 'Pod')['spec']
+
+
+def test_keystone_password_comes_from_the_existing_secret(chart):
+    """OSH's masakari-keystone-user Secret, key OS_PASSWORD, by default.
+
+    The password reaches oslo.config as OS_API__PASSWORD; it is in no
+    value, no rendered object and not in the conf file.
+    """
+    objects = chart.render([render.VALUES_DIR / 'openstack-helm.yaml'])
+    for pod in pod_specs(objects):
+        container, = pod['containers']
+        env = {item['name']: item for item in container['env']}
+        assert env['OS_API__PASSWORD']['valueFrom'] == {'secretKeyRef': {
+            'name': 'masakari-keystone-user', 'key': 'OS_PASSWORD'}}
+    conf = manifests.secret_files(manifests.the_object(
+        objects, 'Secret'))['masakarimonitors.conf']
+    assert 'password =' not in conf
+
+
+def test_a_password_in_values_loses_to_the_secret(chart):
+    objects = chart.render(set_values={
+        'endpoints.identity.auth.masakari.password': PASSWORD})
+    conf = manifests.secret_files(manifests.the_object(
+        objects, 'Secret'))['masakarimonitors.conf']
+    assert PASSWORD not in conf
+
+
+def test_no_password_at_all_is_refused():
+    with pytest.raises(render.HelmError) as caught:
+        render.render(set_values={'secrets.identity.masakari': None})
+    assert 'needs a password: set secrets.identity.masakari' in \
+        caught.value.stderr
+
+
+def test_the_placeholder_password_is_warned_about_loudly():
+    notes = render.run_helm(
+        'install', 'masakari-hostmonitor', str(render.CHART_DIR),
+        '--dry-run=client', '--namespace', render.NAMESPACE,
+        *render.value_arguments([], {
+            'secrets.identity.masakari': None,
+            'endpoints.identity.auth.masakari.password': 'password'}))
+    assert 'WARNING: the Keystone password is the placeholder' in notes
+    secret_notes = render.run_helm(
+        'install', 'masakari-hostmonitor', str(render.CHART_DIR),
+        '--dry-run=client', '--namespace', render.NAMESPACE)
+    assert 'WARNING: the Keystone password' not in secret_notes
+    assert 'Secret masakari-keystone-user, key OS_PASSWORD' in secret_notes
 
 
 def test_redfish_credentials_come_from_an_existing_secret(chart):

@@ -21,6 +21,7 @@ in tests/functional/observability/test_check_command.py.
 import dataclasses
 import io
 
+from keystoneauth1 import exceptions as ks_exceptions
 from oslo_config import cfg
 import pytest
 
@@ -218,6 +219,23 @@ def test_masakari_unreachable_fails(conf):
     results = rows(preflight.run())
     assert results['masakari-api'] == (
         cli.FAIL, 'ConnectionError: masakari-api refused the connection')
+
+
+def test_a_wrong_password_fails_with_one_clear_line(conf):
+    def refused(_conf):
+        raise ks_exceptions.Unauthorized(
+            'The request you have made requires authentication.')
+
+    preflight = cli.Preflight(
+        conf, kube_factory=lambda settings: FakeKube([raw_node('c-1')]),
+        instance_ha_factory=refused)
+    report = preflight.run()
+    result, detail = rows(report)['masakari-api']
+    assert result == cli.FAIL
+    assert detail.startswith('Keystone refused the [api] credentials '
+                             '(HTTP 401)')
+    assert 'password' in detail and '\n' not in detail
+    assert report.failed
 
 
 def test_unsafe_fencing_and_other_driver_are_warnings(conf):
