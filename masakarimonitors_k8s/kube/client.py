@@ -28,6 +28,7 @@ judged against it, not against our own clock).
 import email.utils
 import json
 import threading
+import time
 import urllib.parse
 
 import kubernetes.client
@@ -41,14 +42,48 @@ from masakarimonitors_k8s import policy
 class ApiError(Exception):
     """The API server answered with an error status, or not at all."""
 
-    def __init__(self, message, *, status=None, reason=None):
+    def __init__(self, message, *, status=None, reason=None,
+                 retry_after=None, unanswered=False):
         super().__init__(message)
         self.status = status
         self.reason = reason
+        # Seconds the server asked us to wait (Retry-After), or None.
+        self.retry_after = retry_after
+        # True when no answer came at all (refused, timed out waiting).
+        self.unanswered = unanswered
 
 
 class Expired(ApiError):
     """HTTP 410 / reason Expired: the resourceVersion is too old."""
+
+
+class TooLargeResourceVersion(ApiError):
+    """HTTP 504 with cause ResourceVersionTooLarge.
+
+    The API server behind the load balancer lags the resourceVersion we
+    hold (a lagging apiserver, an etcd restore): only a fresh LIST helps.
+    """
+
+
+class StreamSilent(ApiError):
+    """A watch stream that had answered carried nothing for its timeout."""
+
+
+def retry_after_seconds(value):
+    """Seconds from a Retry-After header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 class ServerClock:
@@ -197,11 +232,15 @@ class KubeClient:
             response = self._api.call_api(method, url, header_params=headers,
                                           body=body, _request_timeout=timeout)
         except k8s_exceptions.ApiException as exc:
+            headers = exc.headers or {}
             raise ApiError('%s %s: %s' % (method, path, exc.reason),
-                           status=exc.status) from exc
+                           status=exc.status,
+                           retry_after=retry_after_seconds(
+                               headers.get('Retry-After'))) from exc
         except Exception as exc:  # urllib3/socket errors of every kind
             raise ApiError('%s %s: %s: %s' % (
-                method, path, type(exc).__name__, exc)) from exc
+                method, path, type(exc).__name__, exc),
+                unanswered=True) from exc
         self.server_clock.observe(response.getheader('Date'))
         return response
 
@@ -217,7 +256,10 @@ class KubeClient:
             raise ApiError('%s %s: answer is not JSON (HTTP %s)'
                            % (method, path, response.status)) from exc
         if response.status >= 400:
-            raise _status_error(document, response.status, method, path)
+            error = _status_error(document, response.status, method, path)
+            error.retry_after = retry_after_seconds(
+                response.getheader('Retry-After'))
+            raise error
         return document
 
     def get_json(self, path, query=None, *, timeout=None):
@@ -238,9 +280,13 @@ class KubeClient:
         return self._json(self._request('PUT', path, body=body,
                                         read_timeout=timeout), 'PUT', path)
 
-    def list_pages(self, path, *, params, page_size):
-        """Yield LIST pages (dicts) until the last ``continue`` token."""
-        token = None
+    def list_pages(self, path, *, params, page_size, continue_token=None):
+        """Yield LIST pages (dicts) until the last ``continue`` token.
+
+        ``continue_token`` resumes a LIST whose page failed: the pages
+        before it need not be fetched again.
+        """
+        token = continue_token
         while True:
             query = dict(params)
             query['limit'] = page_size
@@ -253,22 +299,27 @@ class KubeClient:
                 return
 
     def watch(self, path, *, params, resource_version, timeout_seconds,
-              idle_timeout):
+              idle_timeout, answer_timeout=None):
         """Yield (type, object) from a watch stream.
 
-        The socket read timeout is ``idle_timeout``: a stream that carries
-        neither events nor bookmarks for that long is treated as dead.
+        ``answer_timeout`` (default: the read timeout) bounds the wait for
+        the response headers, which kube-apiserver sends at once. After
+        that the socket read timeout is ``idle_timeout``: a stream that
+        carries neither events nor bookmarks for that long raises
+        :class:`StreamSilent`.
         """
         query = dict(params)
         query.update({'watch': 'true', 'allowWatchBookmarks': 'true',
                       'timeoutSeconds': int(timeout_seconds)})
         if resource_version:
             query['resourceVersion'] = resource_version
-        response = self._request('GET', path, query=query,
-                                 read_timeout=idle_timeout)
+        response = self._request(
+            'GET', path, query=query,
+            read_timeout=answer_timeout or self._read_timeout)
         if response.status >= 400:
             self._json(response, 'WATCH', path)  # raises
         raw = response.response
+        _set_read_timeout(raw, idle_timeout)
         with self._streams_lock:
             self._streams.add(raw)
         try:
@@ -283,6 +334,9 @@ class KubeClient:
                 yield _watch_event(buffer, path)
         except ApiError:
             raise
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+            raise StreamSilent('WATCH %s: nothing for %.1f s'
+                               % (path, idle_timeout)) from exc
         except Exception as exc:
             raise ApiError('WATCH %s: stream broke: %s: %s'
                            % (path, type(exc).__name__, exc)) from exc
@@ -290,6 +344,19 @@ class KubeClient:
             with self._streams_lock:
                 self._streams.discard(raw)
             raw.release_conn()
+
+
+def _set_read_timeout(raw, seconds):
+    """Give an open response's socket a new read timeout.
+
+    urllib3 applies one read timeout to the headers and the body; a watch
+    wants a short one for the answer and its own for the silence between
+    events.
+    """
+    connection = getattr(raw, 'connection', None)
+    sock = getattr(connection, 'sock', None)
+    if sock is not None:
+        sock.settimeout(seconds)
 
 
 def _watch_event(line, path):
@@ -312,6 +379,12 @@ def _status_error(status, http_status, method, path):
         method, path, code, reason or '', status.get('message', ''))
     if code == 410 or reason in ('Expired', 'Gone'):
         return Expired(message, status=410, reason=reason)
+    causes = (status.get('details') or {}).get('causes') or []
+    if any(isinstance(cause, dict)
+           and cause.get('reason') == 'ResourceVersionTooLarge'
+           for cause in causes) or 'too large resource version' in (
+               str(status.get('message', '')).lower()):
+        return TooLargeResourceVersion(message, status=code, reason=reason)
     return ApiError(message, status=code, reason=reason)
 
 

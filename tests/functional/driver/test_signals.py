@@ -68,6 +68,41 @@ def test_stale_lease_detects_a_silent_kubelet_before_the_controller(
         cluster.stop()
 
 
+def test_watches_stay_current_while_the_cluster_clock_is_held(masakari):
+    """The cause of the flaky stale-lease test above (issue 15, item 7).
+
+    The test server paced bookmarks by the cluster's ManualClock only. A
+    test holding that clock still (waiting for a verdict, or a slow step
+    under load) thus left both watches silent in real time; the monitor's
+    read timeout then broke them, as it must, the view went stale and the
+    lease silence was counted anew, pushing the stale-lease verdict past
+    the 45 s the test advances. A real API server's bookmark timer runs
+    in real time; now the test server's does too.
+    """
+    cluster = harness.ClusterUnderTest()
+    names = masakari.add_hosts(masakari.host_names(2))
+    cluster.add_nodes(names)
+    settings = harness.fast_settings(watch_leases=True)
+    monitor = start(cluster, masakari, settings, clock=cluster.clock)
+    try:
+        monitor.settled()
+        reflectors = monitor.monitor.reflectors
+        errors = [r.stats.errors for r in reflectors]
+        bookmarks = [r.stats.bookmarks for r in reflectors]
+        # Bookmarks for twice the read timeout, with the cluster clock
+        # still: only real time brings them.
+        wanted = 2 * settings.watch.idle_timeout
+        harness.wait_until(
+            lambda: all(r.stats.bookmarks >= seen + wanted
+                        for r, seen in zip(reflectors, bookmarks)),
+            what='bookmarks while the cluster clock is held')
+        assert [r.stats.errors for r in reflectors] == errors
+        assert all(r.stats.synced for r in reflectors)
+    finally:
+        monitor.stop()
+        cluster.stop()
+
+
 def test_hostname_from_a_label(masakari):
     cluster = harness.ClusterUnderTest()
     hosts = masakari.add_hosts(masakari.host_names(2))
