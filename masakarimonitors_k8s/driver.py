@@ -94,6 +94,7 @@ class Monitor:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.kube = kube
+        self.sender = sender
         self.stop_event = threading.Event()
         self.inbox = queue.Queue()
         translator = kube_nodes.NodeTranslator(
@@ -318,8 +319,15 @@ def build_monitor(conf=CONF, clock=None):
         api_client, server_clock=kube_client.ServerClock(clock),
         connect_timeout=settings.connection.connect_timeout,
         read_timeout=settings.connection.read_timeout)
-    sender = k8s_notifier.MasakariSender(
-        k8s_notifier.instance_ha_from_conf(conf))
+    # Built lazily, in the delivery thread: Keystone or masakari-api down
+    # at start-up must not stop the monitor (issue 15).
+    try:
+        connect = k8s_notifier.instance_ha_connector(conf)
+    except Exception as exc:
+        raise k8s_conf.ConfigError(
+            'cannot configure the Masakari client ([api] section): %s: %s'
+            % (type(exc).__name__, exc)) from exc
+    sender = k8s_notifier.MasakariSender(connect=connect)
     return Monitor(settings=settings, kube=kube, sender=sender, clock=clock,
                    fencing=build_fencing(settings, clock))
 
