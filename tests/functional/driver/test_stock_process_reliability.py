@@ -22,12 +22,14 @@ conditions with generous ceilings; the timing bounds are asserted on the
 timeline the test observed.
 """
 
+import json
 import time
 
 import pytest
 
 from masakarimonitors_k8s.testing import harness
 from masakarimonitors_k8s.testing import hostmonitor
+from masakarimonitors_k8s.testing import redfish_bmc
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -249,5 +251,44 @@ def test_sigterm_while_a_post_to_masakari_is_in_flight(cluster,
         print('SIGTERM with a POST in flight: exit after %.1f s' % took)
     finally:
         masakari.api.resume()
+    assert took < STOP_BOUND, (took, process.log())
+    assert code == 0, process.log()
+
+
+def test_sigterm_while_the_fencer_waits_for_the_power_off(
+        cluster, fresh_masakari, stock, tmp_path):
+    masakari = fresh_masakari()
+    names = masakari.add_hosts(masakari.host_names(3))
+    cluster.add_nodes(names)
+    victim = names[0]
+    # The power-off takes effect 10 minutes after the request: the fencer
+    # polls for the whole fence_verify_timeout.
+    with redfish_bmc.RedfishBmc(tmp_path / 'bmc', systems=('compute-01',),
+                                username='admin', password='Pa55-word',
+                                power_delay=600.0) as bmc:
+        bmc_map = tmp_path / 'bmc-map.json'
+        bmc_map.write_text(json.dumps(
+            {victim: bmc.system_url('compute-01')}))
+        credentials = tmp_path / 'bmc-credentials.json'
+        credentials.write_text(json.dumps({'username': 'admin',
+                                           'password': 'Pa55-word'}))
+        process = stock(
+            cluster, masakari.api.masakarimonitors_conf_api_section(),
+            fence_action='redfish-power-off',
+            redfish_bmc_map_file=bmc_map,
+            redfish_credentials_file=credentials,
+            fence_verify_timeout=600, redfish_retry_max=0,
+            leader_election='true',
+            leader_election_namespace=harness.LEADER_NAMESPACE)
+        wait_watching(process)
+        harness.wait_until(lambda: process.metric('leader') == 1,
+                           timeout=60, what='the monitor to lead')
+        cluster.fail_and_detect(victim)
+        harness.wait_until(lambda: 'powering off its host' in process.log(),
+                           timeout=60, what='the power-off request')
+
+        took, code = process.terminate()
+        print('SIGTERM while the fencer polls the BMC: exit after %.1f s'
+              % took)
     assert took < STOP_BOUND, (took, process.log())
     assert code == 0, process.log()
