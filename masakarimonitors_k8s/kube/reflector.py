@@ -34,8 +34,8 @@ after client-go's reflector, which has one job and does it well:
   on any other error, back off exponentially with jitter
   (``backoff_initial`` doubling to ``backoff_max``), honouring the
   server's ``Retry-After`` up to ``backoff_max``, and retry, logging every
-  failure. After ``RELIST_AFTER_FAILURES`` watch failures in a row the
-  next attempt is a LIST. As in client-go, the backoff starts over after a
+  failure. After ``RELIST_AFTER_FAILURES`` answered watch failures in a
+  row the next attempt is a LIST. As in client-go, the backoff starts over after a
   watch that delivered events or lived ``HEALTHY_WATCH`` seconds, so load
   balancer idle cuts do not pile up delay. A request that got no answer
   at all is retried within ``UNANSWERED_RETRY_MAX`` seconds: it costs the
@@ -72,7 +72,8 @@ SHORT_WATCH = 1.0
 HEALTHY_WATCH = 60.0
 # Watch failures in a row (other than 410) after which we LIST again:
 # a resourceVersion some API server cannot serve must not be retried for
-# ever.
+# ever. A watch that got no answer at all says nothing about our
+# resourceVersion: it is retried as it is (410 relists if it expired).
 RELIST_AFTER_FAILURES = 3
 # Seconds: the longest wait before retrying a request that got no answer.
 UNANSWERED_RETRY_MAX = 2.0
@@ -160,7 +161,8 @@ class Reflector(loops.Loop):
                 if not need_list and (
                         isinstance(exc, kube_client.TooLargeResourceVersion)
                         or exc.status == 504
-                        or self._failures >= RELIST_AFTER_FAILURES):
+                        or (self._failures >= RELIST_AFTER_FAILURES
+                            and not exc.unanswered)):
                     self.stats.relists_after_errors += 1
                     need_list = True
                 delay = self.retry_delay(exc)

@@ -604,14 +604,17 @@ def test_unanswered_requests_are_retried_within_two_seconds():
     # Knocking on a server that does not answer costs it nothing, and the
     # view must be current soon after the API is back.
     stop = RecordingStop()
-    kube = FakeKube(stop, lists=[[page('a', resource_version='10')]] + [
-        unanswered() for _ in range(10)], watches=[unanswered()] * 3)
+    kube = FakeKube(stop, lists=[unanswered() for _ in range(4)] + [
+        [page('a', resource_version='10')]], watches=[unanswered()] * 6)
 
     run(kube, rng=MidRandom())
 
-    assert len(stop.waits) == 13
+    assert len(stop.waits) == 10
     assert max(stop.waits) <= kube_reflector.UNANSWERED_RETRY_MAX
     assert stop.waits[0] == 0.8
+    # No answer says nothing about the resourceVersion: no relist.
+    assert len(kube.list_calls) == 5
+    assert set(kube.watched_from) == {'10'}
 
 
 def test_a_failed_list_page_is_fetched_again_with_its_continue_token():
