@@ -37,9 +37,10 @@ after client-go's reflector, which has one job and does it well:
   failure. After ``RELIST_AFTER_FAILURES`` answered watch failures in a
   row the next attempt is a LIST. As in client-go, the backoff starts
   over after a watch that delivered events or lived ``HEALTHY_WATCH``
-  seconds, so load balancer idle cuts do not pile up delay. A request that got no answer
-  at all is retried within ``UNANSWERED_RETRY_MAX`` seconds: it costs the
-  server nothing, and the view is current again soon after the API is;
+  seconds, so load balancer idle cuts do not pile up delay. A request
+  that got no answer at all is retried within ``UNANSWERED_RETRY_MAX``
+  seconds: it costs the server nothing, and the view is current again
+  soon after the API is;
 - a LIST page that fails is fetched again with the same ``continue``
   token; only an expired token (410) restarts the LIST from page one.
 
