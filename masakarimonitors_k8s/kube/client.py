@@ -101,6 +101,10 @@ class ServerClock:
     # server's clock (or the first reading): deadlines computed on the old
     # estimate are then recomputed. Date has a one-second resolution.
     STEP_THRESHOLD = 2.0
+    # Seconds: an answer that took longer than this carries a Date written
+    # up to that long before we read it (a slow LIST, a busy process, or a
+    # test advancing its clock meanwhile).
+    PRECISE_ROUND_TRIP = 1.0
 
     def __init__(self, clock):
         self._clock = clock
@@ -108,7 +112,17 @@ class ServerClock:
         self._anchor = None  # (server wall, our monotonic)
         self.steps = 0
 
-    def observe(self, date_header):
+    def observe(self, date_header, *, sent_at=None):
+        """Take the ``Date`` of an answer to a request sent at ``sent_at``.
+
+        ``sent_at`` is our monotonic time when the request went out. A
+        slow answer's Date may be older than the moment we read it, so it
+        can only show that our estimate is behind: one that says the
+        server is behind our estimate by less than the answer took is
+        not believed (it would make every lease look fresher than it is,
+        and count a step). A fast answer, or a gap larger than the answer
+        took, is the server's clock and is taken as it is.
+        """
         if not date_header:
             return
         try:
@@ -119,11 +133,15 @@ class ServerClock:
         # Date has a one-second resolution and is truncated: +0.5 s centres
         # the error.
         anchor = (server_wall + 0.5, self._clock.monotonic())
+        round_trip = 0.0 if sent_at is None else anchor[1] - sent_at
         with self._lock:
             previous = self._anchor
-            if previous is None or abs(
-                    previous[0] + (anchor[1] - previous[1]) - anchor[0]) > (
-                    self.STEP_THRESHOLD):
+            if previous is not None:
+                error = anchor[0] - (previous[0] + (anchor[1] - previous[1]))
+                if (round_trip > self.PRECISE_ROUND_TRIP
+                        and -(round_trip + 1.0) <= error < 0):
+                    return
+            if previous is None or abs(error) > self.STEP_THRESHOLD:
                 self.steps += 1
             self._anchor = anchor
 
@@ -135,6 +153,9 @@ class ServerClock:
         if anchor is None:
             return None
         return self.now().wall - self._clock.wall()
+
+    def monotonic(self):
+        return self._clock.monotonic()
 
     def now(self):
         monotonic = self._clock.monotonic()
@@ -228,6 +249,7 @@ class KubeClient:
             auth_settings=['BearerToken'])
         timeout = (self._connect_timeout,
                    read_timeout or self._read_timeout)
+        sent_at = self.server_clock.monotonic()
         try:
             response = self._api.call_api(method, url, header_params=headers,
                                           body=body, _request_timeout=timeout)
@@ -241,7 +263,8 @@ class KubeClient:
             raise ApiError('%s %s: %s: %s' % (
                 method, path, type(exc).__name__, exc),
                 unanswered=True) from exc
-        self.server_clock.observe(response.getheader('Date'))
+        self.server_clock.observe(response.getheader('Date'),
+                                  sent_at=sent_at)
         return response
 
     def _json(self, response, method, path):
