@@ -69,15 +69,17 @@ def test_stale_lease_detects_a_silent_kubelet_before_the_controller(
 
 
 def test_watches_stay_current_while_the_cluster_clock_is_held(masakari):
-    """The cause of the flaky stale-lease test above (issue 15, item 7).
+    """The read timeouts logged by the flaky stale-lease test above.
 
     The test server paced bookmarks by the cluster's ManualClock only. A
     test holding that clock still (waiting for a verdict, or a slow step
     under load) thus left both watches silent in real time; the monitor's
-    read timeout then broke them, as it must, the view went stale and the
-    lease silence was counted anew, pushing the stale-lease verdict past
-    the 45 s the test advances. A real API server's bookmark timer runs
-    in real time; now the test server's does too.
+    read timeout then broke them, as it must, and the view went stale: the
+    ``ReadTimeoutError ... retrying`` lines of issue 15. A real API
+    server's bookmark timer runs in real time; now the test server's does
+    too. (What kept the verdict from coming was the server clock estimate
+    falling behind: see test_server_clock.py,
+    test_a_slow_answer_cannot_set_the_estimate_back.)
     """
     cluster = harness.ClusterUnderTest()
     names = masakari.add_hosts(masakari.host_names(2))
