@@ -234,6 +234,13 @@ class KubeClient:
         self.interrupt_streams()
         self._api.close()
 
+    def drop_idle_connections(self):
+        """Close the pooled connections no request is using now."""
+        pool_manager = getattr(getattr(self._api, 'rest_client', None),
+                               'pool_manager', None)
+        if pool_manager is not None:
+            pool_manager.clear()
+
     @property
     def host(self):
         return self._api.configuration.host
@@ -322,15 +329,19 @@ class KubeClient:
                 return
 
     def watch(self, path, *, params, resource_version, timeout_seconds,
-              idle_timeout, answer_timeout=None):
+              idle_timeout, answer_timeout=None, new_connection=False):
         """Yield (type, object) from a watch stream.
 
         ``answer_timeout`` (default: the read timeout) bounds the wait for
         the response headers, which kube-apiserver sends at once. After
         that the socket read timeout is ``idle_timeout``: a stream that
         carries neither events nor bookmarks for that long raises
-        :class:`StreamSilent`.
+        :class:`StreamSilent`. ``new_connection``: do not reuse an idle
+        pooled connection, which a load balancer may have dropped as
+        silently as the stream it checks.
         """
+        if new_connection:
+            self.drop_idle_connections()
         query = dict(params)
         query.update({'watch': 'true', 'allowWatchBookmarks': 'true',
                       'timeoutSeconds': int(timeout_seconds)})

@@ -330,7 +330,8 @@ class Reflector(loops.Loop):
             self._path, params=self._params,
             resource_version=self.stats.resource_version,
             timeout_seconds=timeout, idle_timeout=self.check_after,
-            answer_timeout=self._settings.check_timeout)
+            answer_timeout=self._settings.check_timeout,
+            new_connection=self._silent_checks > 0)
         try:
             for kind, obj in stream:
                 self._touch()

@@ -115,13 +115,14 @@ class FakeKube:
             yield item
 
     def watch(self, path, *, params, resource_version, timeout_seconds,
-              idle_timeout, answer_timeout=None):
+              idle_timeout, answer_timeout=None, new_connection=False):
         self.watch_calls.append({
             'path': path, 'params': dict(params),
             'resource_version': resource_version,
             'timeout_seconds': timeout_seconds,
             'idle_timeout': idle_timeout,
-            'answer_timeout': answer_timeout})
+            'answer_timeout': answer_timeout,
+            'new_connection': new_connection})
         if len(self.watch_calls) > 500:   # a runaway loop ends the test
             self.stop.set()
         if not self.watches:
@@ -656,8 +657,11 @@ def test_a_quiet_watch_is_checked_by_watching_again_without_going_stale():
 
     reflector, sink = run(kube, rng=MidRandom())
 
-    # Each check is the next watch, at once, from the last version.
+    # Each check is the next watch, at once, from the last version, on a
+    # connection of its own.
     assert kube.watched_from == ['10', '10', '12', '12']
+    assert [call['new_connection'] for call in kube.watch_calls] == [
+        False, True, True, True]
     assert stop.waits == []
     assert sink.freshness == [True, False]   # False only at the stop
     assert reflector.stats.silence_checks == 3
