@@ -215,7 +215,7 @@ class KubeClient:
         self._streams = set()
 
     def interrupt_streams(self):
-        """Break every open watch stream now.
+        """Break every open watch stream and answer being read now.
 
         Used on stop, so that no thread waits out a read timeout.
         """
@@ -275,11 +275,21 @@ class KubeClient:
         return response
 
     def _json(self, response, method, path):
+        # A long body (a LIST page of thousands of nodes) is read while
+        # registered, so that a stop breaks it as it breaks watches.
+        raw = getattr(response, 'response', None)
+        if raw is not None:
+            with self._streams_lock:
+                self._streams.add(raw)
         try:
             data = response.read()
         except Exception as exc:
             raise ApiError('%s %s: reading the answer failed: %s'
                            % (method, path, exc)) from exc
+        finally:
+            if raw is not None:
+                with self._streams_lock:
+                    self._streams.discard(raw)
         try:
             document = json.loads(data) if data else {}
         except ValueError as exc:

@@ -331,3 +331,28 @@ def test_watch_stream_errors(chunks, error):
                         timeout_seconds=300, idle_timeout=90.0))
 
     assert answer.response.released
+
+
+def test_a_stop_breaks_an_answer_being_read():
+    class StalledRead(FakeResponse):
+        """A LIST page whose body stalls until its socket is shut down."""
+
+        def read(self):
+            kube.interrupt_streams()   # the monitor stops meanwhile
+            if self.response.shut:
+                raise OSError('socket shut down')
+            return self._body
+
+    class ShutdownRaw(FakeRaw):
+        shut = False
+
+        def shutdown(self):
+            self.shut = True
+
+    answer = StalledRead(200, b'{}', date_header(T0))
+    answer.response = ShutdownRaw([])
+    kube, _ = kube_with(answer)
+
+    with pytest.raises(kube_client.ApiError, match='reading the answer'):
+        kube.get_json('/api/v1/nodes')
+    assert answer.response.shut
