@@ -101,9 +101,25 @@ connection_opts = [
                  help='Seconds a watch may carry neither an event nor a '
                       'bookmark before it is considered dead and restarted '
                       '(kube-apiserver sends watchers a bookmark about once '
-                      'a minute, so this must be more than 60). Bounds how '
-                      'long a silently partitioned API server goes '
-                      'unnoticed.'),
+                      'a minute, so this must be more than 60), even '
+                      'though the API server answers each '
+                      '``watch_check_after`` check.'),
+    cfg.FloatOpt('watch_check_after', default=10.0, min=0.5,
+                 help='Seconds of silence on a watch after which the '
+                      'monitor checks the flow: it opens the watch again '
+                      'from the last resourceVersion on a new connection. '
+                      'An answer within ``watch_check_timeout`` means the '
+                      'cluster is only quiet (and replays anything a '
+                      'silently cut stream lost); none means the API is '
+                      'unreachable, and the view is stale. A black-holed '
+                      'API server is thus noticed within '
+                      '``watch_check_after + watch_check_timeout`` seconds '
+                      '(15 s by default; client-go\'s HTTP/2 health check '
+                      'takes up to 45 s).'),
+    cfg.FloatOpt('watch_check_timeout', default=5.0, min=0.1,
+                 help='Seconds the API server has to answer a watch '
+                      'request (its headers, which kube-apiserver sends at '
+                      'once).'),
     cfg.IntOpt('list_page_size', default=100, min=1,
                help='Nodes per page of the initial and recovery LIST. Each '
                     'page is parsed whole: at 5,000 nodes, pages of 500 '
@@ -384,6 +400,8 @@ class WatchSettings:
     page_size: int = 100
     backoff_initial: float = 0.8
     backoff_max: float = 30.0
+    check_after: float = 10.0
+    check_timeout: float = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -575,7 +593,9 @@ def load_settings(conf):
             idle_timeout=values['watch_idle_timeout'],
             page_size=values['list_page_size'],
             backoff_initial=values['backoff_initial'],
-            backoff_max=values['backoff_max']),
+            backoff_max=values['backoff_max'],
+            check_after=values['watch_check_after'],
+            check_timeout=values['watch_check_timeout']),
         scope=ScopeSettings(
             node_selector=values['node_selector'] or '',
             exclude_label=values['exclude_label'] or '',

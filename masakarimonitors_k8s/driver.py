@@ -29,6 +29,7 @@ none happen there: it only waits for ``stop()`` in short cooperative naps.
 
 import queue
 import threading
+import time
 
 from masakarimonitors.hostmonitor import driver as hostmonitor_driver
 from oslo_config import cfg
@@ -53,6 +54,10 @@ CONF = cfg.CONF
 k8s_conf.register_opts(CONF)
 
 NODES_PATH = '/api/v1/nodes'
+# Seconds Monitor.stop() waits for the loops in all: with the rest of the
+# shutdown, SIGTERM ends the process within 15 s, half the chart's
+# terminationGracePeriodSeconds (30).
+STOP_TIMEOUT = 8.0
 
 
 class InboxSink:
@@ -90,11 +95,14 @@ class Monitor:
     """
 
     def __init__(self, *, settings, kube, sender, clock=None,
-                 identity=None, fencing=None):
+                 identity=None, fencing=None, stop_event=None):
         self.settings = settings
         self.clock = clock or SystemClock()
         self.kube = kube
-        self.stop_event = threading.Event()
+        self.sender = sender
+        # Given when parts built before the monitor (the fencer) wait on
+        # it too.
+        self.stop_event = stop_event or threading.Event()
         self.inbox = queue.Queue()
         translator = kube_nodes.NodeTranslator(
             hostname_source=settings.scope.hostname_source,
@@ -264,20 +272,39 @@ class Monitor:
         if self.fencing is not None:
             self.fencing.start()
 
-    def stop(self, timeout=10.0):
+    def stop(self, timeout=STOP_TIMEOUT):
+        """Stop every loop; returns within about ``timeout`` seconds.
+
+        The joins share one deadline, so the whole stop fits the pod's
+        termination grace period (30 s in the chart) whatever state each
+        loop is in. A loop still blocked then (a LIST page or a POST that
+        the server does not answer) is a daemon thread: it does not hold
+        the process.
+        """
+        deadline = time.monotonic() + timeout
+
+        def remaining():
+            return max(0.0, deadline - time.monotonic())
+
         self.stop_event.set()
         self.kube.interrupt_streams()
-        for reflector in self.reflectors:
-            reflector.join(timeout)
+        parts = list(self.reflectors)
         if self.leader is not None:
-            self.leader.join(timeout)
+            parts.append(self.leader)
         if self.fencing is not None:
-            self.fencing.join(timeout)
+            parts.append(self.fencing)
+        for part in parts:
+            part.join(remaining())
         if self._decision_thread is not None:
-            self._decision_thread.join(timeout)
-        self.delivery_worker.join(timeout)
+            self._decision_thread.join(remaining())
+        self.delivery_worker.join(remaining())
         if self.observability is not None:
-            self.observability.stop()
+            self.observability.stop(max(0.1, remaining() / 2))
+        late = [getattr(part, 'thread_name', 'decisions')
+                for part in self.loops() if part.is_alive()]
+        if late:
+            LOG.warning('Stopped without waiting for %s (blocked in a '
+                        'request).', ', '.join(late))
         pending = self.deliveries.pending()
         if pending:
             LOG.warning('Stopping with %d undelivered notification(s) (%s); '
@@ -319,13 +346,22 @@ def build_monitor(conf=CONF, clock=None):
         api_client, server_clock=kube_client.ServerClock(clock),
         connect_timeout=settings.connection.connect_timeout,
         read_timeout=settings.connection.read_timeout)
-    sender = k8s_notifier.MasakariSender(
-        k8s_notifier.instance_ha_from_conf(conf))
+    # Built lazily, in the delivery thread: Keystone or masakari-api down
+    # at start-up must not stop the monitor (issue 15).
+    try:
+        connect = k8s_notifier.instance_ha_connector(conf)
+    except Exception as exc:
+        raise k8s_conf.ConfigError(
+            'cannot configure the Masakari client ([api] section): %s: %s'
+            % (type(exc).__name__, exc)) from exc
+    sender = k8s_notifier.MasakariSender(connect=connect)
+    stop_event = threading.Event()
     return Monitor(settings=settings, kube=kube, sender=sender, clock=clock,
-                   fencing=build_fencing(settings, clock))
+                   fencing=build_fencing(settings, clock, stop_event),
+                   stop_event=stop_event)
 
 
-def build_fencing(settings, clock):
+def build_fencing(settings, clock, stop_event=None):
     """(BmcDirectory, RedfishFencer) when Redfish is configured, else None.
 
     Files are read here, at start-up, so that a bad BMC map or credentials
@@ -335,7 +371,8 @@ def build_fencing(settings, clock):
             and settings.redfish.fence_action == 'none'):
         return None
     directory = fencing_bmc.BmcDirectory.from_settings(settings.redfish)
-    fencer = fencing_redfish.RedfishFencer(settings.redfish, clock=clock)
+    fencer = fencing_redfish.RedfishFencer(settings.redfish, clock=clock,
+                                           stop_event=stop_event)
     return directory, fencer
 
 

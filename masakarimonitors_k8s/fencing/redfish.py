@@ -90,6 +90,10 @@ class FencingError(Exception):
         self.node = node
 
 
+class FencingInterrupted(FencingError):
+    """The monitor stopped while the fencer waited to retry or poll."""
+
+
 @dataclasses.dataclass(frozen=True)
 class PowerReading:
     """What a BMC said about its system's power."""
@@ -186,7 +190,10 @@ class RedfishFencer:
     """Reads and cuts a node's host power through its BMC.
 
     :param settings: conf.RedfishSettings.
-    :param sleep: called with seconds between retries and polls.
+    :param sleep: called with seconds between retries and polls; by
+        default ``stop_event.wait``, so that a stop ends the wait.
+    :param stop_event: threading.Event; once set, a retry or poll wait
+        ends the attempt with :class:`FencingInterrupted`.
     :param clock: clock.Clock for the power-off verification deadline.
     :param poll_interval: seconds between power state polls after a
         power-off request.
@@ -194,9 +201,13 @@ class RedfishFencer:
         ``get_system(path)`` and ``close()``; default :func:`open_sushy`.
     """
 
-    def __init__(self, settings, sleep=time.sleep, clock=None, *,
-                 poll_interval=DEFAULT_POLL_INTERVAL, connect=open_sushy):
+    def __init__(self, settings, sleep=None, clock=None, *,
+                 poll_interval=DEFAULT_POLL_INTERVAL, connect=open_sushy,
+                 stop_event=None):
         self._settings = settings
+        self._stop = stop_event
+        if sleep is None:
+            sleep = stop_event.wait if stop_event is not None else time.sleep
         self._sleep = sleep
         self._clock = clock or clocks.SystemClock()
         self._poll_interval = poll_interval
@@ -277,7 +288,7 @@ class RedfishFencer:
                     % (target.node, target.url,
                        self._settings.verify_timeout, why),
                     node=target.node)
-            self._sleep(min(self._poll_interval, remaining))
+            self._pause(target, min(self._poll_interval, remaining))
 
     def _with_retries(self, target, doing, link, attempt):
         attempts = 1 + self._settings.retry_max
@@ -299,7 +310,14 @@ class RedfishFencer:
                             doing, target.url, number, attempts,
                             _redact(str(exc), target),
                             self._settings.retry_interval)
-                self._sleep(self._settings.retry_interval)
+                self._pause(target, self._settings.retry_interval)
+
+    def _pause(self, target, seconds):
+        self._sleep(seconds)
+        if self._stop is not None and self._stop.is_set():
+            raise FencingInterrupted(
+                'node %s: the monitor is stopping; fencing through BMC %s '
+                'not finished' % (target.node, target.url), node=target.node)
 
     def _failed(self, target, doing, exc, when=None):
         return FencingError(

@@ -28,6 +28,7 @@ judged against it, not against our own clock).
 import email.utils
 import json
 import threading
+import time
 import urllib.parse
 
 import kubernetes.client
@@ -41,14 +42,48 @@ from masakarimonitors_k8s import policy
 class ApiError(Exception):
     """The API server answered with an error status, or not at all."""
 
-    def __init__(self, message, *, status=None, reason=None):
+    def __init__(self, message, *, status=None, reason=None,
+                 retry_after=None, unanswered=False):
         super().__init__(message)
         self.status = status
         self.reason = reason
+        # Seconds the server asked us to wait (Retry-After), or None.
+        self.retry_after = retry_after
+        # True when no answer came at all (refused, timed out waiting).
+        self.unanswered = unanswered
 
 
 class Expired(ApiError):
     """HTTP 410 / reason Expired: the resourceVersion is too old."""
+
+
+class TooLargeResourceVersion(ApiError):
+    """HTTP 504 with cause ResourceVersionTooLarge.
+
+    The API server behind the load balancer lags the resourceVersion we
+    hold (a lagging apiserver, an etcd restore): only a fresh LIST helps.
+    """
+
+
+class StreamSilent(ApiError):
+    """A watch stream that had answered carried nothing for its timeout."""
+
+
+def retry_after_seconds(value):
+    """Seconds from a Retry-After header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 class ServerClock:
@@ -66,6 +101,10 @@ class ServerClock:
     # server's clock (or the first reading): deadlines computed on the old
     # estimate are then recomputed. Date has a one-second resolution.
     STEP_THRESHOLD = 2.0
+    # Seconds: an answer that took longer than this carries a Date written
+    # up to that long before we read it (a slow LIST, a busy process, or a
+    # test advancing its clock meanwhile).
+    PRECISE_ROUND_TRIP = 1.0
 
     def __init__(self, clock):
         self._clock = clock
@@ -73,7 +112,17 @@ class ServerClock:
         self._anchor = None  # (server wall, our monotonic)
         self.steps = 0
 
-    def observe(self, date_header):
+    def observe(self, date_header, *, sent_at=None):
+        """Take the ``Date`` of an answer to a request sent at ``sent_at``.
+
+        ``sent_at`` is our monotonic time when the request went out. A
+        slow answer's Date may be older than the moment we read it, so it
+        can only show that our estimate is behind: one that says the
+        server is behind our estimate by less than the answer took is
+        not believed (it would make every lease look fresher than it is,
+        and count a step). A fast answer, or a gap larger than the answer
+        took, is the server's clock and is taken as it is.
+        """
         if not date_header:
             return
         try:
@@ -84,11 +133,15 @@ class ServerClock:
         # Date has a one-second resolution and is truncated: +0.5 s centres
         # the error.
         anchor = (server_wall + 0.5, self._clock.monotonic())
+        round_trip = 0.0 if sent_at is None else anchor[1] - sent_at
         with self._lock:
             previous = self._anchor
-            if previous is None or abs(
-                    previous[0] + (anchor[1] - previous[1]) - anchor[0]) > (
-                    self.STEP_THRESHOLD):
+            if previous is not None:
+                error = anchor[0] - (previous[0] + (anchor[1] - previous[1]))
+                if (round_trip > self.PRECISE_ROUND_TRIP
+                        and -(round_trip + 1.0) <= error < 0):
+                    return
+            if previous is None or abs(error) > self.STEP_THRESHOLD:
                 self.steps += 1
             self._anchor = anchor
 
@@ -100,6 +153,9 @@ class ServerClock:
         if anchor is None:
             return None
         return self.now().wall - self._clock.wall()
+
+    def monotonic(self):
+        return self._clock.monotonic()
 
     def now(self):
         monotonic = self._clock.monotonic()
@@ -159,7 +215,7 @@ class KubeClient:
         self._streams = set()
 
     def interrupt_streams(self):
-        """Break every open watch stream now.
+        """Break every open watch stream and answer being read now.
 
         Used on stop, so that no thread waits out a read timeout.
         """
@@ -178,6 +234,13 @@ class KubeClient:
         self.interrupt_streams()
         self._api.close()
 
+    def drop_idle_connections(self):
+        """Close the pooled connections no request is using now."""
+        pool_manager = getattr(getattr(self._api, 'rest_client', None),
+                               'pool_manager', None)
+        if pool_manager is not None:
+            pool_manager.clear()
+
     @property
     def host(self):
         return self._api.configuration.host
@@ -193,31 +256,50 @@ class KubeClient:
             auth_settings=['BearerToken'])
         timeout = (self._connect_timeout,
                    read_timeout or self._read_timeout)
+        sent_at = self.server_clock.monotonic()
         try:
             response = self._api.call_api(method, url, header_params=headers,
                                           body=body, _request_timeout=timeout)
         except k8s_exceptions.ApiException as exc:
+            headers = exc.headers or {}
             raise ApiError('%s %s: %s' % (method, path, exc.reason),
-                           status=exc.status) from exc
+                           status=exc.status,
+                           retry_after=retry_after_seconds(
+                               headers.get('Retry-After'))) from exc
         except Exception as exc:  # urllib3/socket errors of every kind
             raise ApiError('%s %s: %s: %s' % (
-                method, path, type(exc).__name__, exc)) from exc
-        self.server_clock.observe(response.getheader('Date'))
+                method, path, type(exc).__name__, exc),
+                unanswered=True) from exc
+        self.server_clock.observe(response.getheader('Date'),
+                                  sent_at=sent_at)
         return response
 
     def _json(self, response, method, path):
+        # A long body (a LIST page of thousands of nodes) is read while
+        # registered, so that a stop breaks it as it breaks watches.
+        raw = getattr(response, 'response', None)
+        if raw is not None:
+            with self._streams_lock:
+                self._streams.add(raw)
         try:
             data = response.read()
         except Exception as exc:
             raise ApiError('%s %s: reading the answer failed: %s'
                            % (method, path, exc)) from exc
+        finally:
+            if raw is not None:
+                with self._streams_lock:
+                    self._streams.discard(raw)
         try:
             document = json.loads(data) if data else {}
         except ValueError as exc:
             raise ApiError('%s %s: answer is not JSON (HTTP %s)'
                            % (method, path, response.status)) from exc
         if response.status >= 400:
-            raise _status_error(document, response.status, method, path)
+            error = _status_error(document, response.status, method, path)
+            error.retry_after = retry_after_seconds(
+                response.getheader('Retry-After'))
+            raise error
         return document
 
     def get_json(self, path, query=None, *, timeout=None):
@@ -238,9 +320,13 @@ class KubeClient:
         return self._json(self._request('PUT', path, body=body,
                                         read_timeout=timeout), 'PUT', path)
 
-    def list_pages(self, path, *, params, page_size):
-        """Yield LIST pages (dicts) until the last ``continue`` token."""
-        token = None
+    def list_pages(self, path, *, params, page_size, continue_token=None):
+        """Yield LIST pages (dicts) until the last ``continue`` token.
+
+        ``continue_token`` resumes a LIST whose page failed: the pages
+        before it need not be fetched again.
+        """
+        token = continue_token
         while True:
             query = dict(params)
             query['limit'] = page_size
@@ -253,22 +339,31 @@ class KubeClient:
                 return
 
     def watch(self, path, *, params, resource_version, timeout_seconds,
-              idle_timeout):
+              idle_timeout, answer_timeout=None, new_connection=False):
         """Yield (type, object) from a watch stream.
 
-        The socket read timeout is ``idle_timeout``: a stream that carries
-        neither events nor bookmarks for that long is treated as dead.
+        ``answer_timeout`` (default: the read timeout) bounds the wait for
+        the response headers, which kube-apiserver sends at once. After
+        that the socket read timeout is ``idle_timeout``: a stream that
+        carries neither events nor bookmarks for that long raises
+        :class:`StreamSilent`. ``new_connection``: do not reuse an idle
+        pooled connection, which a load balancer may have dropped as
+        silently as the stream it checks.
         """
+        if new_connection:
+            self.drop_idle_connections()
         query = dict(params)
         query.update({'watch': 'true', 'allowWatchBookmarks': 'true',
                       'timeoutSeconds': int(timeout_seconds)})
         if resource_version:
             query['resourceVersion'] = resource_version
-        response = self._request('GET', path, query=query,
-                                 read_timeout=idle_timeout)
+        response = self._request(
+            'GET', path, query=query,
+            read_timeout=answer_timeout or self._read_timeout)
         if response.status >= 400:
             self._json(response, 'WATCH', path)  # raises
         raw = response.response
+        _set_read_timeout(raw, idle_timeout)
         with self._streams_lock:
             self._streams.add(raw)
         try:
@@ -283,6 +378,9 @@ class KubeClient:
                 yield _watch_event(buffer, path)
         except ApiError:
             raise
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+            raise StreamSilent('WATCH %s: nothing for %.1f s'
+                               % (path, idle_timeout)) from exc
         except Exception as exc:
             raise ApiError('WATCH %s: stream broke: %s: %s'
                            % (path, type(exc).__name__, exc)) from exc
@@ -290,6 +388,19 @@ class KubeClient:
             with self._streams_lock:
                 self._streams.discard(raw)
             raw.release_conn()
+
+
+def _set_read_timeout(raw, seconds):
+    """Give an open response's socket a new read timeout.
+
+    urllib3 applies one read timeout to the headers and the body; a watch
+    wants a short one for the answer and its own for the silence between
+    events.
+    """
+    connection = getattr(raw, 'connection', None)
+    sock = getattr(connection, 'sock', None)
+    if sock is not None:
+        sock.settimeout(seconds)
 
 
 def _watch_event(line, path):
@@ -312,6 +423,12 @@ def _status_error(status, http_status, method, path):
         method, path, code, reason or '', status.get('message', ''))
     if code == 410 or reason in ('Expired', 'Gone'):
         return Expired(message, status=410, reason=reason)
+    causes = (status.get('details') or {}).get('causes') or []
+    if any(isinstance(cause, dict)
+           and cause.get('reason') == 'ResourceVersionTooLarge'
+           for cause in causes) or 'too large resource version' in (
+               str(status.get('message', '')).lower()):
+        return TooLargeResourceVersion(message, status=code, reason=reason)
     return ApiError(message, status=code, reason=reason)
 
 

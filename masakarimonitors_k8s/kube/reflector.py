@@ -22,9 +22,27 @@ after client-go's reflector, which has one job and does it well:
   (randomised between 1x and 2x so replicas do not reconnect in step);
 - when the watch ends normally, watch again from the last resourceVersion
   seen (a bookmark moves it without an object);
-- on ``410 Gone``/Expired, LIST again; on any other error, back off
-  exponentially with jitter (``backoff_initial`` doubling to
-  ``backoff_max``) and retry, logging every failure.
+- when the stream has carried nothing for ``check_after`` seconds, check
+  the flow: open the watch again from the last resourceVersion on a new
+  connection. An answer within ``check_timeout`` proves the API alive and
+  replays whatever the old stream lost, so a quiet cluster stays "fresh";
+  no answer is an outage, noticed within ``check_after + check_timeout``
+  (client-go's HTTP/2 health check, ReadIdleTimeout 30 s + PingTimeout
+  15 s, bounds it at 45 s);
+- on ``410 Gone``/Expired, and on ``504`` ResourceVersionTooLarge (an API
+  server behind the load balancer lags our resourceVersion), LIST again;
+  on any other error, back off exponentially with jitter
+  (``backoff_initial`` doubling to ``backoff_max``), honouring the
+  server's ``Retry-After`` up to ``backoff_max``, and retry, logging every
+  failure. After ``RELIST_AFTER_FAILURES`` answered watch failures in a
+  row the next attempt is a LIST. As in client-go, the backoff starts
+  over after a watch that delivered events or lived ``HEALTHY_WATCH``
+  seconds, so load balancer idle cuts do not pile up delay. A request
+  that got no answer at all is retried within ``UNANSWERED_RETRY_MAX``
+  seconds: it costs the server nothing, and the view is current again
+  soon after the API is;
+- a LIST page that fails is fetched again with the same ``continue``
+  token; only an expired token (410) restarts the LIST from page one.
 
 Each object is passed through ``transform`` as soon as it is parsed (the
 informer's TransformFunc idea), so only the compact state survives and a
@@ -50,13 +68,26 @@ LOG = logging.getLogger(__name__)
 
 # Seconds: a watch that closes sooner, empty, counts as a failure.
 SHORT_WATCH = 1.0
+# Seconds: a watch that lived this long was healthy, however it ended
+# (client-go's backoff manager resets after a calm period too).
+HEALTHY_WATCH = 60.0
+# Watch failures in a row (other than 410) after which we LIST again:
+# a resourceVersion some API server cannot serve must not be retried for
+# ever. A watch that got no answer at all says nothing about our
+# resourceVersion: it is retried as it is (410 relists if it expired).
+RELIST_AFTER_FAILURES = 3
+# Seconds: the longest wait before retrying a request that got no answer.
+UNANSWERED_RETRY_MAX = 2.0
 
 
 class ReflectorStats:
     def __init__(self):
         self.lists = 0
         self.relists_after_expiry = 0
+        self.relists_after_errors = 0
+        self.list_page_retries = 0
         self.watches = 0
+        self.silence_checks = 0   # quiet streams re-opened to check them
         self.events = 0
         self.bookmarks = 0
         self.unchanged = 0   # events whose compact state did not change
@@ -100,6 +131,9 @@ class Reflector(loops.Loop):
         self._last_states = {}   # name -> last state handed to the sink
         self.thread_name = 'reflector-%s' % name
         self._failures = 0
+        # A LIST cut short by an error: (states, continue token, rv).
+        self._partial_list = None
+        self._silent_checks = 0   # in a row, without news
 
     # -- lifecycle -----------------------------------------------------
 
@@ -118,17 +152,27 @@ class Reflector(loops.Loop):
                          'again.', self.name, self.stats.resource_version,
                          exc)
                 self.stats.relists_after_expiry += 1
+                self._partial_list = None
                 need_list = True
             except kube_client.ApiError as exc:
                 if self._stop.is_set():
                     break  # our own stop() broke the stream
                 self.stats.errors += 1
                 self._failures += 1
-                delay = self.backoff_delay(self._failures)
-                LOG.warning('%s: %s; retrying in %.1f s (failure %d in a '
-                            'row).', self.name, exc, delay, self._failures)
-                # need_list stays True when the LIST itself failed: a
-                # half-read list is nothing to resume from.
+                if not need_list and (
+                        isinstance(exc, kube_client.TooLargeResourceVersion)
+                        or exc.status == 504
+                        or (self._failures >= RELIST_AFTER_FAILURES
+                            and not exc.unanswered)):
+                    self.stats.relists_after_errors += 1
+                    need_list = True
+                delay = self.retry_delay(exc)
+                LOG.warning('%s: %s; %s in %.1f s (failure %d in a row).',
+                            self.name, exc,
+                            'listing again' if need_list else 'retrying',
+                            delay, self._failures)
+                # need_list stays True when the LIST itself failed; its
+                # pages so far are kept and it goes on from the failed one.
                 self._mark_fresh(False)
                 self._stop.wait(delay)
             except Exception:  # a bug must not kill the monitor's eyes
@@ -137,9 +181,22 @@ class Reflector(loops.Loop):
                 LOG.exception('%s: unexpected error; listing again.',
                               self.name)
                 self._mark_fresh(False)
+                self._partial_list = None
                 need_list = True
                 self._stop.wait(self.backoff_delay(self._failures))
         self._mark_fresh(False)
+
+    def retry_delay(self, exc):
+        """Seconds to wait after ``exc``, the ``self._failures``-th."""
+        delay = self.backoff_delay(self._failures)
+        if exc.retry_after is not None:
+            # The server said when; more than backoff_max is not honoured
+            # (the option's help promises that as the longest delay).
+            return max(delay, min(exc.retry_after,
+                                  self._settings.backoff_max))
+        if exc.unanswered:
+            return min(delay, UNANSWERED_RETRY_MAX)
+        return delay
 
     def backoff_delay(self, failures):
         return backoff.delay(failures, initial=self._settings.backoff_initial,
@@ -174,20 +231,32 @@ class Reflector(loops.Loop):
         self.stats.last_activity = self._clock.monotonic()
 
     def _list(self):
-        states = []
-        resource_version = None
+        if self._partial_list is not None:
+            states, token, resource_version = self._partial_list
+            self.stats.list_page_retries += 1
+            LOG.info('%s: resuming the LIST after %d objects.', self.name,
+                     len(states))
+        else:
+            states, token, resource_version = [], None, None
+        resume = {'continue_token': token} if token else {}
         for page in self._client.list_pages(
                 self._path, params=self._params,
-                page_size=self._settings.page_size):
+                page_size=self._settings.page_size, **resume):
             self._touch()
             items = page.get('items') or []
             for obj in items:
                 state = self._transform(obj)
                 states.append(state)
-            resource_version = (page.get('metadata') or {}).get(
-                'resourceVersion', resource_version)
+            metadata = page.get('metadata') or {}
+            resource_version = metadata.get('resourceVersion',
+                                            resource_version)
+            token = metadata.get('continue')
+            # Where to go on from if the next page fails.
+            self._partial_list = ((states, token, resource_version)
+                                  if token else None)
             if self._stop.is_set():
                 return
+        self._partial_list = None
         self.stats.lists += 1
         self.stats.resource_version = resource_version
         self._last_states = {}
@@ -198,16 +267,54 @@ class Reflector(loops.Loop):
         self.sink.replace(states)
         self._mark_fresh(True)
 
+    @property
+    def check_after(self):
+        """Seconds of silence after which a watch stream is checked."""
+        return min(self._idle_timeout, self._settings.check_after)
+
     def _watch_once(self):
         timeout = self._settings.watch_timeout * (1 + self._rng.random())
         self.stats.watches += 1
         started = self._clock.monotonic()
         news = self.stats.events + self.stats.bookmarks
-        self._follow_watch(timeout)
+        try:
+            self._follow_watch(timeout)
+        except kube_client.StreamSilent as exc:
+            if self._stop.is_set():
+                return
+            if self.stats.events + self.stats.bookmarks > news:
+                self._silent_checks = 0
+            self._silent_checks += 1
+            silent_for = self._silent_checks * self.check_after
+            if silent_for >= self._idle_timeout:
+                # Answers, but neither events nor bookmarks: whatever
+                # serves us is not following the collection.
+                self._silent_checks = 0
+                raise kube_client.ApiError(
+                    'no event or bookmark for %.0f s (watch_idle_timeout)'
+                    % silent_for) from exc
+            # Quiet or dead? The next watch, from the last
+            # resourceVersion on a new connection, tells: it must answer
+            # within check_timeout, and it replays anything this stream
+            # lost.
+            self.stats.silence_checks += 1
+            LOG.debug('%s: nothing for %.1f s; checking the flow with a '
+                      'new watch.', self.name, self.check_after)
+            return
+        except kube_client.ApiError:
+            if (self.stats.events + self.stats.bookmarks > news
+                    or self._clock.monotonic() - started >= HEALTHY_WATCH):
+                # It worked for a while before it broke (a load balancer
+                # idle cut, an API server restart): a new trouble, not
+                # the next in a row.
+                self._failures = 0
+                self._silent_checks = 0
+            raise
         if self._stop.is_set():
             return
         if self.stats.events + self.stats.bookmarks > news:
             self._failures = 0
+            self._silent_checks = 0
         elif self._clock.monotonic() - started < SHORT_WATCH:
             # Like client-go: a watch that ends at once with nothing in
             # it is a broken server or proxy; reopening it in a tight loop
@@ -222,7 +329,9 @@ class Reflector(loops.Loop):
         stream = self._client.watch(
             self._path, params=self._params,
             resource_version=self.stats.resource_version,
-            timeout_seconds=timeout, idle_timeout=self._idle_timeout)
+            timeout_seconds=timeout, idle_timeout=self.check_after,
+            answer_timeout=self._settings.check_timeout,
+            new_connection=self._silent_checks > 0)
         try:
             for kind, obj in stream:
                 self._touch()

@@ -50,6 +50,8 @@ Events: every standby reaches the same verdicts, and N copies of each
 Event would only be noise.
 """
 
+import collections
+
 from oslo_log import log as logging
 
 from masakarimonitors_k8s.kube import events as kube_events
@@ -70,6 +72,9 @@ FENCING_FAILED = 'FencingFailed'
 HOST_RECOVERED = 'HostRecovered'
 
 _DOWN = (policy.Health.FAILED, policy.Health.RECOVERING)
+# Node uids kept for Events: twice Kubernetes' supported 5,000 nodes, so
+# only nodes long gone are forgotten.
+MAX_REMEMBERED_UIDS = 10000
 
 
 class DecisionListener:
@@ -91,7 +96,9 @@ class DecisionListener:
         self._server_clock = server_clock
         self._policy = policy_settings
         self._may_act = may_act
-        self._uids = {}   # node name -> metadata.uid, when states carry it
+        # node name -> metadata.uid, when states carry it. Deleted nodes
+        # are not announced here, so the oldest entries go beyond a bound.
+        self._uids = collections.OrderedDict()
 
     # -- the engine ----------------------------------------------------
     def transition(self, state, previous, current):
@@ -104,6 +111,9 @@ class DecisionListener:
         uid = getattr(state, 'uid', None)
         if uid:
             self._uids[state.name] = uid
+            self._uids.move_to_end(state.name)
+            while len(self._uids) > MAX_REMEMBERED_UIDS:
+                self._uids.popitem(last=False)
         who = 'Node %s (Masakari host %s)' % (state.name, state.hostname)
         if now is policy.Health.SUSPECT and was is not now:
             self._record(state.name, HOST_SUSPECT, kube_events.WARNING,

@@ -171,6 +171,19 @@ class MonitorCollector:
             _name('pending_notifications'),
             'Hosts with a notification not yet delivered.',
             value=len(deliveries.pending()))
+        sender = getattr(self._monitor, 'sender', None)
+        if hasattr(sender, 'client_ready'):
+            yield prometheus_core.GaugeMetricFamily(
+                _name('masakari_client_ready'),
+                '1 once the Masakari client is built (Keystone and the '
+                'catalog answered); 0 before, e.g. while Keystone or '
+                'masakari-api is unreachable at start-up.',
+                value=1 if sender.client_ready else 0)
+            yield prometheus_core.CounterMetricFamily(
+                _name('masakari_client_failures'),
+                'Failed attempts to build the Masakari client (retried '
+                'with the delivery backoff).',
+                value=sender.client_failures)
 
     def _reflector_metrics(self):
         families = {
@@ -190,6 +203,12 @@ class MonitorCollector:
             'errors': prometheus_core.CounterMetricFamily(
                 _name('watch_errors'),
                 'Failed LIST or WATCH requests (retried with backoff).',
+                labels=['resource']),
+            'checks': prometheus_core.CounterMetricFamily(
+                _name('watch_silence_checks'),
+                'Silent watches re-opened to check the flow (after '
+                'watch_check_after seconds without any event or bookmark) '
+                'that the API server answered: the cluster was quiet.',
                 labels=['resource']),
             'events': prometheus_core.CounterMetricFamily(
                 _name('watch_events'), 'Watch events received.',
@@ -216,6 +235,7 @@ class MonitorCollector:
             families['expired'].add_metric(label,
                                            stats.relists_after_expiry)
             families['errors'].add_metric(label, stats.errors)
+            families['checks'].add_metric(label, stats.silence_checks)
             families['events'].add_metric(label, stats.events)
             families['bookmarks'].add_metric(label, stats.bookmarks)
             families['synced'].add_metric(label, 1 if stats.synced else 0)

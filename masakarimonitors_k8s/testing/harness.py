@@ -100,13 +100,14 @@ def fast_settings(*, scope=None, leader=None, guards=None, redfish=None,
 class ClusterUnderTest:
     """Test API server + cluster model on a manual clock."""
 
-    def __init__(self, *, rules=MONITOR_RULES, tls=False, skew=0.0):
+    def __init__(self, *, rules=MONITOR_RULES, tls=False, skew=0.0,
+                 bookmark_interval=1.0):
         # ``skew``: how far the cluster's clocks (API server, kubelets) are
         # ahead of the monitor's.
         self.clock = ManualClock(wall=time.time() + skew)
-        self.server = test_server.KubeApiServer(clock=self.clock, auth=True,
-                                                tls=tls,
-                                                bookmark_interval=1.0)
+        self.server = test_server.KubeApiServer(
+            clock=self.clock, auth=True, tls=tls,
+            bookmark_interval=bookmark_interval)
         self.server.add_token(TOKEN, user='monitor', rules=rules)
         self.server.start()
         self.store = self.server.store

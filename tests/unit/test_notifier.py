@@ -22,6 +22,7 @@ own ``raise_from_response`` from a response shaped like masakari-api's.
 """
 
 import json
+import logging
 import random
 import threading
 import types
@@ -116,7 +117,7 @@ def test_accepted_on_the_first_attempt():
     assert rig.queue.pending() == {}
     assert rig.finals == [(note, Outcome.ACCEPTED)]
     assert rig.queue.stats.results == {('STOPPED', 'accepted'): 1}
-    assert rig.queue.stats.latencies == [0.0]
+    assert list(rig.queue.stats.latencies) == [0.0]
     assert rig.queue.next_due() is None
 
 
@@ -139,7 +140,7 @@ def test_transient_failure_is_retried_after_backoff():
     assert rig.sender.sent == [note, note, note]
     assert rig.finals == [(note, Outcome.ACCEPTED)]
     assert rig.queue.pending() == {}
-    assert rig.queue.stats.latencies == [3.0]
+    assert list(rig.queue.stats.latencies) == [3.0]
 
 
 def test_backoff_doubles_up_to_retry_max():
@@ -499,3 +500,87 @@ def test_answer_without_an_id_is_not_a_delivery(answer):
 
     assert result.outcome is Outcome.FAILED
     assert '/v1' in result.detail
+
+
+# -- a Masakari client built on the first send (issue 15, item 1) --------
+
+class Connector:
+    """Builds the proxy, failing the first ``failures`` times."""
+
+    def __init__(self, failures, instance_ha):
+        self.failures = failures
+        self.instance_ha = instance_ha
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise requests.exceptions.ConnectTimeout(
+                'keystone: connect timed out')
+        return self.instance_ha
+
+
+def test_the_client_is_built_on_the_first_send_not_before():
+    connector = Connector(0, FakeInstanceHA(types.SimpleNamespace(id='1')))
+
+    sender = notifier.MasakariSender(connect=connector)
+
+    assert connector.calls == 0
+    assert not sender.client_ready
+    assert sender.send(notification()).outcome is Outcome.ACCEPTED
+    assert sender.send(notification()).outcome is Outcome.ACCEPTED
+    assert connector.calls == 1
+    assert sender.client_ready
+
+
+def test_a_client_that_cannot_be_built_is_a_failed_delivery_retried(caplog):
+    caplog.set_level(logging.INFO)
+    instance_ha = FakeInstanceHA(types.SimpleNamespace(id='1'))
+    connector = Connector(3, instance_ha)
+    sender = notifier.MasakariSender(connect=connector)
+
+    results = [sender.send(notification()) for _ in range(4)]
+
+    assert [r.outcome for r in results] == [Outcome.FAILED] * 3 + [
+        Outcome.ACCEPTED]
+    assert 'ConnectTimeout' in results[0].detail
+    assert sender.client_failures == 3
+    assert sender.client_ready
+    assert len(instance_ha.calls) == 1
+    # Logged once per state change, not once per attempt.
+    warnings = [r for r in caplog.records
+                if 'Cannot reach Masakari' in r.getMessage()]
+    assert len(warnings) == 1
+    assert any('ready after 3 failed' in r.getMessage()
+               for r in caplog.records)
+
+
+def test_delivery_queue_retries_until_the_client_can_be_built():
+    instance_ha = FakeInstanceHA(types.SimpleNamespace(id='1'))
+    connector = Connector(2, instance_ha)
+    clock = ManualClock()
+    queue = notifier.DeliveryQueue(
+        sender=notifier.MasakariSender(connect=connector), clock=clock,
+        settings=k8s_conf.DeliverySettings(retry_initial=1.0,
+                                           retry_max=4.0),
+        rng=random.Random(3))
+    queue.offer(notification())
+
+    for _ in range(10):
+        queue.run_due()
+        clock.advance(5.0)
+
+    assert connector.calls == 3
+    assert len(instance_ha.calls) == 1
+    assert queue.pending() == {}
+    assert queue.stats.results == {('STOPPED', 'failed'): 2,
+                                   ('STOPPED', 'accepted'): 1}
+
+
+def test_latency_samples_are_bounded():
+    stats = notifier.DeliveryStats()
+    for n in range(notifier.LATENCY_SAMPLES + 500):
+        stats.latencies.append(float(n))
+
+    assert len(stats.latencies) == notifier.LATENCY_SAMPLES
+    assert stats.latencies[-1] == notifier.LATENCY_SAMPLES + 499.0

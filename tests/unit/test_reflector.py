@@ -93,13 +93,15 @@ class FakeKube:
         self.lists = list(lists)
         self.watches = list(watches)
         self.list_calls = []
+        self.continue_tokens = []
         self.waits_before_list = []   # backoffs taken before each LIST
         self.watch_calls = []
         self.streams_closed = 0
 
-    def list_pages(self, path, *, params, page_size):
+    def list_pages(self, path, *, params, page_size, continue_token=None):
         self.list_calls.append({'path': path, 'params': dict(params),
                                 'page_size': page_size})
+        self.continue_tokens.append(continue_token)
         self.waits_before_list.append(len(self.stop.waits))
         if not self.lists:
             self.stop.set()
@@ -113,12 +115,14 @@ class FakeKube:
             yield item
 
     def watch(self, path, *, params, resource_version, timeout_seconds,
-              idle_timeout):
+              idle_timeout, answer_timeout=None, new_connection=False):
         self.watch_calls.append({
             'path': path, 'params': dict(params),
             'resource_version': resource_version,
             'timeout_seconds': timeout_seconds,
-            'idle_timeout': idle_timeout})
+            'idle_timeout': idle_timeout,
+            'answer_timeout': answer_timeout,
+            'new_connection': new_connection})
         if len(self.watch_calls) > 500:   # a runaway loop ends the test
             self.stop.set()
         if not self.watches:
@@ -134,6 +138,9 @@ class FakeKube:
             for item in items:
                 if isinstance(item, Exception):
                     raise item
+                if callable(item):   # e.g. time passing mid-stream
+                    item()
+                    continue
                 yield item
         finally:
             self.streams_closed += 1
@@ -176,12 +183,13 @@ def name_of(raw):
 
 
 def reflector_for(kube, sink=None, *, settings=WATCH, rng=None,
-                  transform=name_of):
+                  transform=name_of, clock=None, idle_timeout=90.0):
     return kube_reflector.Reflector(
         name='nodes', client=kube, path='/api/v1/nodes', params=PARAMS,
         transform=transform, sink=sink or RecordingSink(),
-        settings=settings, idle_timeout=90.0, clock=ManualClock(),
-        stop_event=kube.stop, rng=rng or random.Random(1))
+        settings=settings, idle_timeout=idle_timeout,
+        clock=clock or ManualClock(), stop_event=kube.stop,
+        rng=rng or random.Random(1))
 
 
 def run(kube, **kwargs):
@@ -222,7 +230,9 @@ def test_watch_request_carries_selector_and_timeouts():
 
     call = kube.watch_calls[0]
     assert call['params'] == PARAMS
-    assert call['idle_timeout'] == 90.0
+    # Silence is checked after watch_check_after, below the idle timeout.
+    assert call['idle_timeout'] == 10.0
+    assert call['answer_timeout'] == 5.0
     # Randomised between 1x and 2x so replicas do not reconnect in step.
     assert 300 <= call['timeout_seconds'] < 600
 
@@ -365,7 +375,7 @@ def test_unexpected_error_relists_and_carries_on():
 
 
 class StopsDuringListKube(FakeKube):
-    def list_pages(self, path, *, params, page_size):
+    def list_pages(self, path, *, params, page_size, continue_token=None):
         yield page('a', resource_version='1', token='more')
         self.stop.set()
         yield page('b', resource_version='1')
@@ -472,3 +482,213 @@ def test_events_that_change_nothing_the_policy_reads_are_dropped():
                       ('DELETED', '6', 'Unknown')]
     assert reflector.stats.unchanged == 3
     assert reflector.stats.resource_version == '6'
+
+
+# -- error handling like client-go's reflector (issue 15, item 3) --------
+
+def answered(status, *, retry_after=None, reason=None):
+    return kube_client.ApiError('WATCH /api/v1/nodes: HTTP %d' % status,
+                                status=status, reason=reason,
+                                retry_after=retry_after)
+
+
+def unanswered():
+    return kube_client.ApiError('GET /api/v1/nodes: ReadTimeoutError',
+                                unanswered=True)
+
+
+def silent():
+    return kube_client.StreamSilent('WATCH /api/v1/nodes: nothing for 10 s')
+
+
+def test_backoff_starts_over_after_each_watch_that_delivered_events():
+    # Review finding 8 (s7_watch_backoff.py): a load balancer cuts every
+    # watch after it delivered an event. Before: 0.8, 1.6, 3.2 ... 30 s.
+    stop = RecordingStop()
+    kube = FakeKube(stop, lists=[[page('a', resource_version='10')]],
+                    watches=[[('MODIFIED', obj('a', str(11 + n))), broken()]
+                             for n in range(8)])
+
+    reflector, _ = run(kube, rng=MidRandom())
+
+    assert stop.waits == [0.8] * 8
+    assert len(kube.list_calls) == 1
+
+
+def test_backoff_starts_over_after_a_watch_that_lived_a_minute():
+    stop = RecordingStop()
+    clock = ManualClock()
+
+    def a_minute_passes():
+        clock.advance(kube_reflector.HEALTHY_WATCH)
+
+    kube = FakeKube(stop, lists=[[page('a', resource_version='10')]],
+                    watches=[broken(), [a_minute_passes, broken()],
+                             broken()])
+
+    run(kube, rng=MidRandom(), clock=clock)
+
+    # The second watch was healthy for a minute: its end is a first
+    # failure, not a second one.
+    assert stop.waits == [0.8, 0.8, 1.6]
+
+
+def test_consecutive_watch_errors_lead_to_a_relist():
+    stop = RecordingStop()
+    kube = FakeKube(stop, lists=[[page('a', resource_version='10')],
+                                 [page('a', resource_version='50')]],
+                    watches=[answered(500), answered(500), answered(500)])
+
+    reflector, _ = run(kube, rng=MidRandom())
+
+    assert kube.watched_from[:4] == ['10', '10', '10', '50']
+    assert kube.waits_before_list == [0, 3]
+    assert reflector.stats.relists_after_errors == 1
+
+
+@pytest.mark.parametrize('error', [
+    kube_client.TooLargeResourceVersion(
+        'WATCH /api/v1/nodes: HTTP 504 Timeout: Too large resource version',
+        status=504, reason='Timeout'),
+    answered(504),
+])
+def test_a_too_large_resource_version_relists_at_once(error):
+    stop = RecordingStop()
+    kube = FakeKube(stop, lists=[[page('a', resource_version='10')],
+                                 [page('a', resource_version='9')]],
+                    watches=[error])
+
+    reflector, _ = run(kube, rng=MidRandom())
+
+    assert len(kube.list_calls) == 2
+    assert kube.watched_from[:2] == ['10', '9']
+    assert reflector.stats.relists_after_errors == 1
+
+
+def test_too_large_resource_version_is_recognised_in_a_status():
+    status = {'kind': 'Status', 'code': 504, 'reason': 'Timeout',
+              'message': 'Too large resource version: 99, current: 10',
+              'details': {'causes': [{'reason': 'ResourceVersionTooLarge',
+                                      'message': 'Too large resource '
+                                                 'version'}]}}
+
+    error = kube_client._status_error(status, 504, 'WATCH', '/api/v1/nodes')
+
+    assert isinstance(error, kube_client.TooLargeResourceVersion)
+    assert error.status == 504
+
+
+@pytest.mark.parametrize('retry_after, waited', [
+    (7.0, 7.0),      # longer than the backoff: the server's word counts
+    (0.1, 0.8),      # shorter: the backoff still applies
+    (600.0, 30.0),   # capped at backoff_max
+])
+def test_retry_after_is_honoured_up_to_backoff_max(retry_after, waited):
+    stop = RecordingStop()
+    kube = FakeKube(stop, lists=[[page('a', resource_version='10')]],
+                    watches=[answered(429, retry_after=retry_after)])
+
+    run(kube, rng=MidRandom())
+
+    assert stop.waits[0] == pytest.approx(waited)
+
+
+def test_retry_after_header_parsing():
+    assert kube_client.retry_after_seconds('5') == 5.0
+    assert kube_client.retry_after_seconds(None) is None
+    assert kube_client.retry_after_seconds('soon') is None
+    assert kube_client.retry_after_seconds(
+        'Wed, 21 Oct 2015 07:28:00 GMT') == 0.0
+
+
+def test_unanswered_requests_are_retried_within_two_seconds():
+    # Knocking on a server that does not answer costs it nothing, and the
+    # view must be current soon after the API is back.
+    stop = RecordingStop()
+    kube = FakeKube(stop, lists=[unanswered() for _ in range(4)] + [
+        [page('a', resource_version='10')]], watches=[unanswered()] * 6)
+
+    run(kube, rng=MidRandom())
+
+    assert len(stop.waits) == 10
+    assert max(stop.waits) <= kube_reflector.UNANSWERED_RETRY_MAX
+    assert stop.waits[0] == 0.8
+    # No answer says nothing about the resourceVersion: no relist.
+    assert len(kube.list_calls) == 5
+    assert set(kube.watched_from) == {'10'}
+
+
+def test_a_failed_list_page_is_fetched_again_with_its_continue_token():
+    stop = RecordingStop()
+    kube = FakeKube(stop, lists=[
+        [page('a', 'b', resource_version='10', token='t1'),
+         page('c', 'd', resource_version='10', token='t2'), broken()],
+        [page('e', resource_version='10')]])
+
+    reflector, sink = run(kube, rng=MidRandom())
+
+    assert kube.continue_tokens == [None, 't2']
+    assert sink.log[0] == ('replace', ['a', 'b', 'c', 'd', 'e'])
+    assert reflector.stats.list_page_retries == 1
+    assert kube.watched_from[0] == '10'
+
+
+def test_an_expired_continue_token_restarts_the_list_from_page_one():
+    stop = RecordingStop()
+    kube = FakeKube(stop, lists=[
+        [page('a', resource_version='10', token='t1'), broken()],
+        gone(),
+        [page('a', 'b', resource_version='20')]])
+
+    reflector, sink = run(kube, rng=MidRandom())
+
+    assert kube.continue_tokens == [None, 't1', None]
+    assert sink.log[0] == ('replace', ['a', 'b'])
+    assert kube.watched_from[0] == '20'
+
+
+# -- a silent flow (issue 15, item 2) ------------------------------------
+
+def test_a_quiet_watch_is_checked_by_watching_again_without_going_stale():
+    stop = RecordingStop()
+    kube = FakeKube(stop, lists=[[page('a', resource_version='10')]],
+                    watches=[[silent()], [bookmark('12'), silent()],
+                             [silent()]])
+
+    reflector, sink = run(kube, rng=MidRandom())
+
+    # Each check is the next watch, at once, from the last version, on a
+    # connection of its own.
+    assert kube.watched_from == ['10', '10', '12', '12']
+    assert [call['new_connection'] for call in kube.watch_calls] == [
+        False, True, True, True]
+    assert stop.waits == []
+    assert sink.freshness == [True, False]   # False only at the stop
+    assert reflector.stats.silence_checks == 3
+    assert reflector.stats.errors == 0
+
+
+def test_a_check_that_gets_no_answer_makes_the_view_stale():
+    stop = RecordingStop()
+    kube = FakeKube(stop, lists=[[page('a', resource_version='10')]],
+                    watches=[[silent()], unanswered(),
+                             [('MODIFIED', obj('a', '11'))]])
+
+    reflector, sink = run(kube, rng=MidRandom())
+
+    assert sink.freshness == [True, False, True, False]
+    assert stop.waits == [0.8]
+    assert len(kube.list_calls) == 1
+
+
+def test_answers_without_any_news_for_the_idle_timeout_are_an_error():
+    stop = RecordingStop()
+    kube = FakeKube(stop, lists=[[page('a', resource_version='10')]],
+                    watches=[[silent()] for _ in range(3)])
+
+    reflector, sink = run(kube, rng=MidRandom(), idle_timeout=30.0)
+
+    # Checks every 10 s; the third makes 30 s without a bookmark.
+    assert reflector.stats.silence_checks == 2
+    assert reflector.stats.errors == 1
+    assert sink.freshness[:2] == [True, False]

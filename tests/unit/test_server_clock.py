@@ -97,6 +97,61 @@ def test_local_clock_step_does_not_move_the_server_estimate():
     assert server.now().wall == pytest.approx(before, abs=0.01)
 
 
+def test_a_slow_answer_cannot_set_the_estimate_back():
+    # Its Date was written while the request was in flight, up to the
+    # round trip before we read it: a cause of the flaky stale-lease test
+    # (the test advanced its cluster clock by 5-10 s while a watch's
+    # answer was on its way) and, in production, of slow LIST pages
+    # making every lease look fresher.
+    clock = ManualClock(wall=T0, monotonic=100.0)
+    server = kube_client.ServerClock(clock)
+    server.observe(date_header(T0), sent_at=100.0)
+    sent = clock.monotonic()
+    clock.advance(10.0)
+
+    server.observe(date_header(T0 + 0.2), sent_at=sent)
+
+    assert server.now().wall == pytest.approx(T0 + 10.0, abs=0.5)
+    assert server.steps == 1
+
+
+def test_a_slow_answer_may_move_the_estimate_forward():
+    clock = ManualClock(wall=T0, monotonic=100.0)
+    server = kube_client.ServerClock(clock)
+    server.observe(date_header(T0), sent_at=100.0)
+    sent = clock.monotonic()
+    clock.advance(10.0)
+
+    server.observe(date_header(T0 + 40.0), sent_at=sent)
+
+    assert server.now().wall == pytest.approx(T0 + 40.0, abs=0.5)
+    assert server.steps == 2
+
+
+def test_a_slow_answer_far_behind_is_a_step_back_of_the_server_clock():
+    clock = ManualClock(wall=T0, monotonic=100.0)
+    server = kube_client.ServerClock(clock)
+    server.observe(date_header(T0), sent_at=100.0)
+    sent = clock.monotonic()
+    clock.advance(10.0)
+
+    server.observe(date_header(T0 - 300.0), sent_at=sent)
+
+    assert server.now().wall == pytest.approx(T0 - 300.0, abs=0.5)
+    assert server.steps == 2
+
+
+def test_a_fast_answer_behind_is_taken_as_it_is():
+    clock = ManualClock(wall=T0, monotonic=100.0)
+    server = kube_client.ServerClock(clock)
+    server.observe(date_header(T0 + 10.0), sent_at=100.0)
+    clock.advance(5.0)
+
+    server.observe(date_header(T0 + 5.0), sent_at=clock.monotonic() - 0.2)
+
+    assert server.now().wall == pytest.approx(T0 + 5.0, abs=0.5)
+
+
 # -- KubeClient over a fake ApiClient --------------------------------------
 
 class FakeRaw:
@@ -243,13 +298,15 @@ def test_watch_splits_events_across_chunks():
 
     events = list(kube.watch('/api/v1/nodes', params={},
                              resource_version='5', timeout_seconds=450.7,
-                             idle_timeout=90.0))
+                             idle_timeout=90.0, answer_timeout=4.0))
 
     assert events == [('ADDED', {'metadata': {'name': 'a'}}),
                       ('BOOKMARK', {'metadata': {'resourceVersion': '9'}})]
     assert api.last_query == {'watch': 'true', 'allowWatchBookmarks': 'true',
                               'timeoutSeconds': 450, 'resourceVersion': '5'}
-    assert api.requests[0]['timeout'] == (5.0, 90.0)
+    # The headers must come within answer_timeout; the stream's silence
+    # is bounded by idle_timeout on the socket.
+    assert api.requests[0]['timeout'] == (5.0, 4.0)
     assert answer.response.released
 
 
@@ -274,3 +331,28 @@ def test_watch_stream_errors(chunks, error):
                         timeout_seconds=300, idle_timeout=90.0))
 
     assert answer.response.released
+
+
+def test_a_stop_breaks_an_answer_being_read():
+    class StalledRead(FakeResponse):
+        """A LIST page whose body stalls until its socket is shut down."""
+
+        def read(self):
+            kube.interrupt_streams()   # the monitor stops meanwhile
+            if self.response.shut:
+                raise OSError('socket shut down')
+            return self._body
+
+    class ShutdownRaw(FakeRaw):
+        shut = False
+
+        def shutdown(self):
+            self.shut = True
+
+    answer = StalledRead(200, b'{}', date_header(T0))
+    answer.response = ShutdownRaw([])
+    kube, _ = kube_with(answer)
+
+    with pytest.raises(kube_client.ApiError, match='reading the answer'):
+        kube.get_json('/api/v1/nodes')
+    assert answer.response.shut

@@ -882,7 +882,10 @@ class Watcher:
     ``next(timeout)`` returns ``(type, obj)`` -- type is ADDED, MODIFIED,
     DELETED or BOOKMARK -- or None when ``timeout`` (real seconds) passes
     or the watcher is closed (see :attr:`closed`). Bookmarks are paced by
-    the store clock's ``monotonic()``.
+    the store clock's ``monotonic()`` and by real time, whichever comes
+    first: a real API server's bookmark timer runs in real time, and a
+    test that holds the cluster clock still (a ManualClock) must not make
+    a live stream look dead to the client's read timeout.
     """
 
     def __init__(self, store, rtype, *, namespace, labels, fields,
@@ -902,6 +905,7 @@ class Watcher:
         self._since = 0
         self._progress_rv = None
         self._next_bookmark = store.clock.monotonic() + bookmark_interval
+        self._next_real_bookmark = time.monotonic() + bookmark_interval
 
     # The store calls these with its lock held.
 
@@ -990,8 +994,12 @@ class Watcher:
                     return []
                 if self._bookmarks and self._progress_rv is not None:
                     now = clock.monotonic()
-                    if now >= self._next_bookmark:
+                    real_now = time.monotonic()
+                    if (now >= self._next_bookmark
+                            or real_now >= self._next_real_bookmark):
                         self._next_bookmark = now + self._bookmark_interval
+                        self._next_real_bookmark = (
+                            real_now + self._bookmark_interval)
                         rv = max(self._store._rv, self._since)
                         return [('BOOKMARK', None, rv, None)]
                 wait = None

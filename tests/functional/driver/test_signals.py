@@ -68,6 +68,43 @@ def test_stale_lease_detects_a_silent_kubelet_before_the_controller(
         cluster.stop()
 
 
+def test_watches_stay_current_while_the_cluster_clock_is_held(masakari):
+    """The read timeouts logged by the flaky stale-lease test above.
+
+    The test server paced bookmarks by the cluster's ManualClock only. A
+    test holding that clock still (waiting for a verdict, or a slow step
+    under load) thus left both watches silent in real time; the monitor's
+    read timeout then broke them, as it must, and the view went stale: the
+    ``ReadTimeoutError ... retrying`` lines of issue 15. A real API
+    server's bookmark timer runs in real time; now the test server's does
+    too. (What kept the verdict from coming was the server clock estimate
+    falling behind: see test_server_clock.py,
+    test_a_slow_answer_cannot_set_the_estimate_back.)
+    """
+    cluster = harness.ClusterUnderTest()
+    names = masakari.add_hosts(masakari.host_names(2))
+    cluster.add_nodes(names)
+    settings = harness.fast_settings(watch_leases=True)
+    monitor = start(cluster, masakari, settings, clock=cluster.clock)
+    try:
+        monitor.settled()
+        reflectors = monitor.monitor.reflectors
+        errors = [r.stats.errors for r in reflectors]
+        bookmarks = [r.stats.bookmarks for r in reflectors]
+        # Bookmarks for twice the read timeout, with the cluster clock
+        # still: only real time brings them.
+        wanted = 2 * settings.watch.idle_timeout
+        harness.wait_until(
+            lambda: all(r.stats.bookmarks >= seen + wanted
+                        for r, seen in zip(reflectors, bookmarks)),
+            what='bookmarks while the cluster clock is held')
+        assert [r.stats.errors for r in reflectors] == errors
+        assert all(r.stats.synced for r in reflectors)
+    finally:
+        monitor.stop()
+        cluster.stop()
+
+
 def test_hostname_from_a_label(masakari):
     cluster = harness.ClusterUnderTest()
     hosts = masakari.add_hosts(masakari.host_names(2))

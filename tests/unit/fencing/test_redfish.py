@@ -22,6 +22,8 @@ really waits. The same code against a real Redfish server is in
 tests/functional/fencing.
 """
 
+import threading
+
 import sushy
 from sushy import exceptions as sushy_exceptions
 
@@ -449,3 +451,47 @@ def test_a_missing_ca_file_is_a_config_error(tmp_path):
                        match=r"\[k8s\] redfish_ca_file = '.*absent.pem': "
                              "no such file"):
         redfish.RedfishFencer(conf.RedfishSettings(ca_file=missing))
+
+
+# -- a stop ends the waits (issue 15, item 5) -------------------------------
+
+class StopDuringWait(threading.Event):
+    """A stop event set by the monitor while the fencer waits."""
+
+    def __init__(self):
+        super().__init__()
+        self.waits = []
+
+    def wait(self, timeout=None):
+        self.waits.append(timeout)
+        self.set()
+        return True
+
+
+def test_a_stop_ends_the_verification_wait(clock, target):
+    stop = StopDuringWait()
+    fake = FakeBmc('On', off_after=1000)
+    fencer = redfish.RedfishFencer(
+        conf.RedfishSettings(verify_timeout=60.0), clock=clock,
+        poll_interval=2.0, connect=fake.connect, stop_event=stop)
+
+    with pytest.raises(redfish.FencingInterrupted, match='stopping'):
+        fencer.power_off(target)
+
+    # One wait, on the stop event, not a minute of polls.
+    assert stop.waits == [2.0]
+
+
+def test_a_stop_ends_the_retry_wait(clock, target):
+    stop = StopDuringWait()
+    fake = FakeBmc('Off')
+    fake.fail_next(*[refused() for _ in range(10)])
+    fencer = redfish.RedfishFencer(
+        conf.RedfishSettings(retry_max=3, retry_interval=10.0), clock=clock,
+        connect=fake.connect, stop_event=stop)
+
+    with pytest.raises(redfish.FencingInterrupted):
+        fencer.power_state(target)
+
+    assert stop.waits == [10.0]
+    assert len(fake.connects) == 1

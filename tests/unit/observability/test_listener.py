@@ -266,3 +266,14 @@ def test_without_node_events_metrics_still_work(monitor_metrics,
     found = fakes.samples(monitor_metrics.exposition()[0])
     assert fakes.value(found, 'masakari_k8s_detection_latency_seconds_count',
                        host_status='UNKNOWN') == 1
+
+
+def test_node_uids_are_bounded(listener, monkeypatch):
+    monkeypatch.setattr(obs_listener, 'MAX_REMEMBERED_UIDS', 3)
+    for n in range(5):
+        state = kube_nodes.NodeState(name='node-%d' % n, hostname='h',
+                                     resource_version='1', uid='u-%d' % n)
+        listener.transition(state, None, assessment(H.HEALTHY))
+
+    # Deleted nodes are never announced: the oldest entries go.
+    assert list(listener._uids) == ['node-2', 'node-3', 'node-4']

@@ -19,6 +19,7 @@ import math
 import prometheus_client
 import pytest
 
+from masakarimonitors_k8s import engine as k8s_engine
 from masakarimonitors_k8s import notifier
 from masakarimonitors_k8s.observability import metrics
 from masakarimonitors_k8s import policy
@@ -98,6 +99,7 @@ def test_reflector_stats_per_resource(monitor):
     nodes.stats.errors = 4
     nodes.stats.events = 120
     nodes.stats.bookmarks = 9
+    nodes.stats.silence_checks = 5
     nodes.stats.synced = True
     nodes.stats.last_activity = monitor.clock.monotonic()
     monitor.clock.advance(12.5)
@@ -112,6 +114,7 @@ def test_reflector_stats_per_resource(monitor):
     assert of('watch_errors_total') == 4
     assert of('watch_events_total') == 120
     assert of('watch_bookmarks_total') == 9
+    assert of('watch_silence_checks_total') == 5
     assert of('watch_synced') == 1
     assert of('watch_last_activity_age_seconds') == pytest.approx(12.5)
     # The lease reflector has not started: nothing to report but zeros.
@@ -188,3 +191,21 @@ def test_openmetrics_is_offered_to_who_asks(monitor):
         'application/openmetrics-text; version=1.0.0')
     assert content_type.startswith('application/openmetrics-text')
     assert body.rstrip().endswith(b'# EOF')
+
+
+def test_masakari_client_state(monitor):
+    def failing():
+        raise ConnectionError('Keystone is not up yet')
+
+    monitor.sender = notifier.MasakariSender(connect=failing)
+    found = scrape(metrics.MonitorMetrics(monitor))
+    assert fakes.value(found, 'masakari_k8s_masakari_client_ready') == 0
+    assert fakes.value(found,
+                       'masakari_k8s_masakari_client_failures_total') == 0
+
+    monitor.sender.send(k8s_engine.Notification(
+        'compute-1', 'compute-1', policy.Intent(
+            policy.Event.STOPPED, 'UNKNOWN', 'OFFLINE', 0.0, 'test')))
+    found = scrape(metrics.MonitorMetrics(monitor))
+    assert fakes.value(found,
+                       'masakari_k8s_masakari_client_failures_total') == 1
