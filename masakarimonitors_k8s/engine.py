@@ -102,6 +102,7 @@ class DecisionEngine:
         self._episode_seq = 0
         self._tombstones = {}     # name -> episode owed a NORMAL
         self._ready_seen_at = {}  # name -> monotonic of last Ready=True
+        self._normal_episode = {}  # name -> episode that got its NORMAL
         self._translator = translator
         self._settings = settings
         self._outbox = outbox
@@ -426,6 +427,7 @@ class DecisionEngine:
         state = self._nodes.pop(name, None)
         self._bmc_evidence.pop(name, None)
         self._ready_seen_at.pop(name, None)
+        self._normal_episode.pop(name, None)
         episode = self._episodes.pop(name, None)
         assessment = self._assessments.pop(name, None)
         view = self.board.get(name)
@@ -504,6 +506,16 @@ class DecisionEngine:
         if deadline is not None:
             heapq.heappush(self._deadlines, (deadline, name))
         intent = policy.decide(previous, current)
+        if intent is not None and intent.host_status == 'NORMAL' and (
+                intent.event is policy.Event.STOPPED):
+            # One NORMAL per episode: evidence that flickers (a taint
+            # removed and added again) must not evacuate twice; the first
+            # is still pending, or delivered.
+            episode = self._episodes.get(name)
+            if self._normal_episode.get(name) == episode:
+                intent = None
+            else:
+                self._normal_episode[name] = episode
         if intent is not None:
             notification = Notification(state.hostname, name, intent,
                                         zone=state.zone or '',

@@ -260,9 +260,8 @@ class FencingCoordinator(loops.Loop):
                         'will look again in %.0f s.', name, self._recheck)
             return False
         if warrant is hosts.Warrant.DROP:
-                self._drop(name, episode)
-                return True
-            return False
+            self._drop(name, episode)
+            return True
         if not self._may_fence(state.hostname, state.zone or '', name,
                                episode):
             LOG.warning('Node %s: fencing held by the guards (storm or '
