@@ -263,7 +263,11 @@ class NotificationGate:
             elif verdict is not None:
                 del self._settling[host]
                 self._hold(notification, verdict)
-            elif due <= now and warrant is hosts.Warrant.ACT:
+            elif due <= now and (warrant is hosts.Warrant.ACT
+                                 or self._failed_now(notification)):
+                # Settled. A NORMAL whose evidence is gone for now (the
+                # host is still failed) waits in the delivery queue, and
+                # the host may be fenced meanwhile: that brings it back.
                 del self._settling[host]
                 self._send_stopped(notification)
         for host, notification in list(self._held.items()):
@@ -304,6 +308,14 @@ class NotificationGate:
             announced = dict(self._announced)
             del announced[host]
             self._announced = announced
+
+    def _failed_now(self, notification):
+        if self._host_view is None:
+            return False
+        view = self._host_view(notification.node)
+        return (view is not None and not view.deleted
+                and view.health is policy.Health.FAILED
+                and view.episode == notification.episode)
 
     def _forget_ended_episodes(self):
         """Announcements live as long as their episode (any end of it)."""
