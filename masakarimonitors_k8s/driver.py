@@ -187,8 +187,10 @@ class Monitor:
                                              notification.episode))
 
     def node_view_healthy(self):
-        """False once the node view has been stale for too long (any
-        thread): leadership is only for a replica that sees the nodes."""
+        """False once the node view has been stale for too long.
+
+        Any thread: leadership is only for a replica that sees the nodes.
+        """
         since = self.node_view_stale_since
         return since is None or (self.clock.monotonic() - since
                                  <= self.settings.leader.max_stale_view)
