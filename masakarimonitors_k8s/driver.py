@@ -182,9 +182,11 @@ class Monitor:
 
     def _delivered(self, notification, result):
         self._tell('delivered')(notification, result)
-        # The engine owes tombstoned hosts their NORMAL until now.
-        self._deliveries_sink._put('final', (notification.node,
-                                             notification.episode))
+        if notification.host_status == 'NORMAL' and (
+                notification.event == 'STOPPED'):
+            # The engine owes a deleted host its NORMAL until now.
+            self._deliveries_sink._put('final', (notification.node,
+                                                 notification.episode))
 
     def node_view_healthy(self):
         """False once the node view has been stale for too long.

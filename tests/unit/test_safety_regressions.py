@@ -452,3 +452,19 @@ def test_f07_a_lease_relist_reschedules_once():
         name, renew_time=factories.EPOCH)) for name in names])
 
     assert calls == {'schedule': len(names), 'reschedule': 1}
+
+
+def test_f10_an_earlier_answer_does_not_cancel_the_owed_normal():
+    rig = MonitorRig(settle=0.0)
+    rig.set('n1', ready='Unknown')              # UNKNOWN queued
+    unknown, = rig.monitor.deliveries.pending().values()
+    rig.set('n1', tainted=True)                 # NORMAL supersedes it
+    rig.masakari.up = False
+    rig.delete('n1')
+    # The UNKNOWN's answer arrives late (its POST was in flight).
+    rig.monitor._delivered(unknown, None)
+    rig.step()
+    rig.masakari.up = True
+    rig.advance(30)
+
+    assert rig.sent() == [('n1', 'STOPPED', 'NORMAL')]
