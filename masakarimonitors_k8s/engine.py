@@ -433,11 +433,12 @@ class DecisionEngine:
         view = self.board.get(name)
         failed = assessment is not None and assessment.health is (
             policy.Health.FAILED)
-        if deleted and failed and assessment.fenced and view is not None:
+        if (deleted and failed and assessment.fenced and view is not None
+                and state is not None and state.ready != 'True'):
             # The host was dead with evidence when its Node went (a
             # remediation deleting it, an admin releasing its pods): the
             # NORMAL it earned is still owed; a re-registered Node ends
-            # this.
+            # this. A Node last seen Ready runs again: nothing is owed.
             self._tombstones[name] = episode
             self.board.publish(dataclasses.replace(view, deleted=True))
             LOG.warning('Node %s %s while failed with fencing evidence '

@@ -468,3 +468,15 @@ def test_f10_an_earlier_answer_does_not_cancel_the_owed_normal():
     rig.advance(30)
 
     assert rig.sent() == [('n1', 'STOPPED', 'NORMAL')]
+
+
+def test_f10_a_node_deleted_while_ready_again_is_owed_nothing():
+    rig = MonitorRig(settle=0.0)
+    rig.masakari.up = False
+    rig.set('n1', ready='Unknown', tainted=True)
+    rig.set('n1', ready='True')         # rebooted, taint not yet removed
+    rig.delete('n1')
+    rig.masakari.up = True
+    rig.advance(30)
+
+    assert rig.sent() == []
