@@ -480,3 +480,25 @@ def test_f10_a_node_deleted_while_ready_again_is_owed_nothing():
     rig.advance(30)
 
     assert rig.sent() == []
+
+
+def test_f11_the_engine_fires_the_lease_deadline_on_its_own_clock():
+    clock = ManualClock(wall=factories.EPOCH)
+    sent = []
+    engine = k8s_engine.DecisionEngine(
+        translator=nodes.NodeTranslator(), settings=LEASES,
+        outbox=sent.append, server_clock=ServerClock(clock))
+    engine.replace_nodes([nodes.NodeTranslator().translate(
+        factories.ready_node('n1'))])
+    # The kubelet's clock runs 120 s ahead of the API server's.
+    engine.replace_leases([nodes.translate_lease(factories.lease(
+        'n1', renew_time=clock.wall() + 120))])
+    engine.set_lease_view_fresh(True)
+    for _ in range(5):      # other kubelets keep the lease view alive
+        clock.advance(10)
+        engine.lease_event('MODIFIED', nodes.translate_lease(
+            factories.lease('other', renew_time=clock.wall())))
+        engine.run_due()
+
+    assert engine.assessment('n1').health is policy.Health.FAILED
+    assert [n.event for n in sent] == ['STOPPED']
