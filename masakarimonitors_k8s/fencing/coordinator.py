@@ -167,11 +167,14 @@ class FencingCoordinator(loops.Loop):
             LOG.exception('Fencing of node %s failed unexpectedly.',
                           state.name)
             done = False
-        if not done:
-            with self._lock:
-                if self._wanted.get(state.name, (None, None))[1] == episode:
-                    self._schedule(state.name,
-                                   self._clock.monotonic() + self._recheck)
+        # Level-triggered: while the engine still wants it (failed, no
+        # evidence accepted yet), look again later, even after a reading
+        # or a power-off that should end it: the engine may have refused
+        # the evidence (a cordon, a Ready seen since the reading).
+        with self._lock:
+            if self._wanted.get(state.name, (None, None))[1] == episode:
+                self._schedule(state.name,
+                               self._clock.monotonic() + self._recheck)
         return state.name, done
 
     def next_due(self):
@@ -207,6 +210,10 @@ class FencingCoordinator(loops.Loop):
                      'fenced, forgotten or a new failure).', name)
             self._drop(name, episode)
             return True
+        if warrant is hosts.Warrant.WAIT and not self._act:
+            LOG.info('Node %s is cordoned (planned maintenance): its BMC is '
+                     'not read for evidence now.', name)
+            return False
         try:
             target = self._directory.target_for(
                 name, bmc_address=state.bmc_address)

@@ -502,3 +502,20 @@ def test_f11_the_engine_fires_the_lease_deadline_on_its_own_clock():
 
     assert engine.assessment('n1').health is policy.Health.FAILED
     assert [n.event for n in sent] == ['STOPPED']
+
+
+def test_f14_a_bmc_off_after_the_cordon_is_lifted_gives_normal():
+    # Found by the model test: the reading refused during the cordon
+    # ended the BMC checks for good.
+    rig = MonitorRig(fencing='redfish', settle=0.0)
+    rig.set('n2', ready='Unknown')
+    rig.set('n2', cordoned=True)
+    rig.world['n2'].power = 'Off'
+    for _ in range(4):
+        rig.advance(31)
+    assert rig.sent() == [('n2', 'STOPPED', 'UNKNOWN')]
+
+    rig.set('n2', cordoned=False)
+    for _ in range(2):
+        rig.advance(31)
+    assert rig.sent()[-1] == ('n2', 'STOPPED', 'NORMAL')
