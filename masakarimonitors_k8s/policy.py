@@ -252,6 +252,15 @@ def assess(previous, node, lease=None, *, now, settings,
     if signal.kind is SignalKind.DEGRADED:
         if health is Health.SUSPECT:
             return Assessment(Health.HEALTHY, signal.reason, now.monotonic)
+        if health in (Health.FAILED, Health.RECOVERING):
+            # Evidence that is gone (taint removed, BMC reading void after
+            # a Ready) no longer counts; none is gained from a kubelet that
+            # talks (Ready=True with the taint runs again).
+            fenced, evidence = fencing_evidence(node, settings, bmc_evidence)
+            if previous.fenced and not fenced:
+                previous = dataclasses.replace(
+                    previous, fenced=False, evidence=None,
+                    evidence_time=None)
         if health is Health.RECOVERING:
             # Recovery needs Ready=True without a break: start again.
             return dataclasses.replace(previous, health=Health.FAILED,

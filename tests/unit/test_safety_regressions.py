@@ -519,3 +519,20 @@ def test_f14_a_bmc_off_after_the_cordon_is_lifted_gives_normal():
     for _ in range(2):
         rig.advance(31)
     assert rig.sent()[-1] == ('n2', 'STOPPED', 'NORMAL')
+
+
+def test_f10_evidence_that_is_gone_does_not_follow_a_deleted_node():
+    # Found by the model test: fenced, back Ready without the taint, then
+    # Ready=False (failed again, same episode) kept the old evidence, and
+    # the Node's deletion then delivered a NORMAL for a live kubelet.
+    rig = MonitorRig(settle=0.0)
+    rig.masakari.up = False
+    rig.set('n1', ready='Unknown', tainted=True)
+    rig.set('n1', ready='True')         # rebooted, still tainted
+    rig.set('n1', tainted=False)        # recovering
+    rig.set('n1', ready='False')        # failed again, same episode
+    rig.delete('n1')
+    rig.masakari.up = True
+    rig.advance(30)
+
+    assert ('n1', 'STOPPED', 'NORMAL') not in rig.sent()
