@@ -210,7 +210,17 @@ policy_opts = [
     cfg.FloatOpt('lease_stale_after', default=40.0, min=11.0,
                  help='Seconds without a lease renewal (kubelets renew '
                       'every 10 s) after which a node counts as '
-                      'unreachable, measured on the API server\'s clock.'),
+                      'unreachable, measured on the monitor\'s own clock '
+                      'from when it saw the last renewal (the kubelet '
+                      'stamps ``renewTime`` with its own clock).'),
+    cfg.BoolOpt('cordon_is_maintenance', default=True,
+                help='A cordoned node (``spec.unschedulable``) is in planned '
+                     'maintenance: ``fence_action`` does not power it off, '
+                     'and a BMC "Off" reading taken while it is cordoned '
+                     'is no fencing evidence (a reboot or firmware update '
+                     'passes through Off). The out-of-service taint still '
+                     'counts. Set to false to fence and trust BMC readings '
+                     'of cordoned nodes too.'),
 ]
 
 delivery_opts = [
@@ -226,6 +236,11 @@ delivery_opts = [
                  help='Seconds between attempts for a host that Masakari '
                       'does not know (HTTP 400): it may be registered '
                       'later.'),
+    cfg.FloatOpt('maintenance_recheck', default=300.0, min=1.0,
+                 help='Seconds between attempts of a STOPPED for a host '
+                      'that Masakari has on maintenance (HTTP 409): while '
+                      'the host stays failed it is sent again, so a '
+                      'failure that outlasts the maintenance is reported.'),
 ]
 
 guard_opts = [
@@ -239,6 +254,13 @@ guard_opts = [
                     'Default 49%: the complement of medik8s Node Health '
                     'Check\'s minHealthy 51%, and below the 55% at which '
                     'Kubernetes itself declares a zone disrupted.'),
+    cfg.StrOpt('max_unhealthy_cluster',
+               help='Storm guard over all monitored nodes together (a '
+                    'count, or a percentage): when more are failed at '
+                    'once, new STOPPED notifications and fencing are held '
+                    'in every zone. Catches a control-plane-wide outage '
+                    'that many small zones would each let through. '
+                    'Default: the value of ``max_unhealthy``.'),
     cfg.FloatOpt('storm_settle_window', default=15.0, min=0.0,
                  help='Seconds a new STOPPED waits before it leaves, so '
                       'that the storm guard judges a burst of failures as '
@@ -278,6 +300,12 @@ leader_opts = [
     cfg.FloatOpt('leader_election_retry_period', default=2.0, min=0.1,
                  help='Seconds between attempts to acquire or renew the '
                       'lease (client-go: 2).'),
+    cfg.FloatOpt('leader_election_max_stale_view', default=180.0, min=1.0,
+                 help='Seconds the node view may stay stale (watch broken, '
+                      'not yet listed) before this replica releases the '
+                      'lease and stops competing until its view is current '
+                      'again, so that a standby that sees the nodes takes '
+                      'over from a blind leader.'),
 ]
 
 redfish_opts = [
@@ -423,6 +451,7 @@ class PolicySettings:
     watch_leases: bool = False
     lease_namespace: str = 'kube-node-lease'
     lease_stale_after: float = 40.0
+    cordon_is_maintenance: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -430,6 +459,7 @@ class DeliverySettings:
     retry_initial: float = 1.0
     retry_max: float = 60.0
     unknown_host_recheck: float = 300.0
+    maintenance_recheck: float = 300.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -510,6 +540,12 @@ class GuardSettings:
     max_unhealthy: UnhealthyLimit = UnhealthyLimit()
     settle_window: float = 15.0
     zone_label: str = 'topology.kubernetes.io/zone'
+    # None: the same limit as max_unhealthy, over all monitored nodes.
+    max_unhealthy_cluster: UnhealthyLimit | None = None
+
+    @property
+    def cluster_limit(self):
+        return self.max_unhealthy_cluster or self.max_unhealthy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -520,6 +556,7 @@ class LeaderSettings:
     lease_duration: float = 15.0
     renew_deadline: float = 10.0
     retry_period: float = 2.0
+    max_stale_view: float = 180.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -610,22 +647,29 @@ def load_settings(conf):
             not_ready_is_failure=values['not_ready_is_failure'],
             watch_leases=values['watch_leases'],
             lease_namespace=values['lease_namespace'],
-            lease_stale_after=values['lease_stale_after']),
+            lease_stale_after=values['lease_stale_after'],
+            cordon_is_maintenance=values['cordon_is_maintenance']),
         delivery=DeliverySettings(
             retry_initial=values['notify_retry_initial'],
             retry_max=values['notify_retry_max'],
-            unknown_host_recheck=values['unknown_host_recheck']),
+            unknown_host_recheck=values['unknown_host_recheck'],
+            maintenance_recheck=values['maintenance_recheck']),
         guards=GuardSettings(
             max_unhealthy=_unhealthy_limit(values['max_unhealthy']),
             settle_window=values['storm_settle_window'],
-            zone_label=values['storm_zone_label'] or ''),
+            zone_label=values['storm_zone_label'] or '',
+            max_unhealthy_cluster=(
+                _unhealthy_limit(values['max_unhealthy_cluster'],
+                                 'max_unhealthy_cluster')
+                if values['max_unhealthy_cluster'] else None)),
         leader=LeaderSettings(
             enabled=values['leader_election'],
             namespace=values['leader_election_namespace'],
             lease_name=values['leader_election_lease_name'],
             lease_duration=values['leader_election_lease_duration'],
             renew_deadline=values['leader_election_renew_deadline'],
-            retry_period=values['leader_election_retry_period']),
+            retry_period=values['leader_election_retry_period'],
+            max_stale_view=values['leader_election_max_stale_view']),
         redfish=RedfishSettings(
             fence_action=values['fence_action'],
             fence_without_leader_election=values[
@@ -655,11 +699,11 @@ def load_settings(conf):
     return settings
 
 
-def _unhealthy_limit(text):
+def _unhealthy_limit(text, option='max_unhealthy'):
     try:
         return UnhealthyLimit.parse(text)
     except ValueError as exc:
-        _fail('max_unhealthy', text, str(exc))
+        _fail(option, text, str(exc))
 
 
 def _allowed_hosts(entries):

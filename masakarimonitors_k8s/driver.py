@@ -115,20 +115,29 @@ class Monitor:
         # Observers (events, metrics) get: transition(state, previous,
         # current) and delivered(notification, result); each optional.
         self.listeners = []
+        self._deliveries_sink = InboxSink(self.inbox, 'deliveries')
         self.deliveries = k8s_notifier.DeliveryQueue(
             sender=sender, clock=self.clock, settings=settings.delivery,
-            on_result=self._tell('delivered'))
+            on_result=self._delivered)
         self.engine = k8s_engine.DecisionEngine(
             translator=translator, settings=settings.policy,
             outbox=self._offer, server_clock=kube.server_clock,
-            on_transition=self._tell('transition'))
+            on_transition=self._tell('transition'),
+            on_forget=self._tell('forgotten'))
+        # Every action re-reads the host's current view before it acts.
+        self.deliveries.warrant = self.engine.warrant
         self.guards = k8s_guards.NotificationGate(
             limit=settings.guards.max_unhealthy,
+            cluster_limit=settings.guards.cluster_limit,
             zone_counts=self.engine.zone_counts,
-            still_failed=self.engine.is_failed,
+            warrant=self.engine.warrant, host_view=self.engine.host,
             outbox=self.deliveries.offer, clock=self.clock,
             settle_window=settings.guards.settle_window,
             on_held=self._tell('held'))
+        self._nodes_listed = False
+        # Our monotonic time since when the node view is not current
+        # (None: current); from start until the first list.
+        self.node_view_stale_since = self.clock.monotonic()
         idle_timeout = settings.watch.idle_timeout
         self.reflectors = [kube_reflector.Reflector(
             name='nodes', client=kube, path=NODES_PATH,
@@ -159,7 +168,8 @@ class Monitor:
                 may_act=lambda: self.may_act,
                 may_fence=self.guards.may_fence, tell=self._tell,
                 clock=self.clock, stop_event=self.stop_event,
-                recheck=settings.redfish.recheck_interval)
+                recheck=settings.redfish.recheck_interval,
+                host_view=self.engine.host)
             self.listeners.append(self.fencing)
         self.leader = None
         if settings.leader.enabled:
@@ -169,7 +179,8 @@ class Monitor:
                     settings.leader.namespace),
                 identity=identity or k8s_leader.default_identity(),
                 clock=self.clock, stop_event=self.stop_event,
-                on_change=self._leadership_changed)
+                on_change=self._leadership_changed,
+                view_healthy=self.node_view_healthy)
             self.deliveries.may_send = lambda: self.leader.is_leader
         self._decision_thread = None
         self.observability = None
@@ -177,6 +188,29 @@ class Monitor:
 
     def _offer(self, notification):
         self.guards.offer(notification)
+
+    def _delivered(self, notification, result):
+        self._tell('delivered')(notification, result)
+        if notification.host_status == 'NORMAL' and (
+                notification.event == 'STOPPED'):
+            # The engine owes a deleted host its NORMAL until now.
+            self._deliveries_sink._put('final', (notification.node,
+                                                 notification.episode))
+
+    def node_view_healthy(self):
+        """False once the node view has been stale for too long.
+
+        Any thread: leadership is only for a replica that sees the nodes.
+        """
+        since = self.node_view_stale_since
+        return since is None or (self.clock.monotonic() - since
+                                 <= self.settings.leader.max_stale_view)
+
+    def _node_view_fresh(self, fresh):
+        if fresh:
+            self.node_view_stale_since = None
+        elif self.node_view_stale_since is None:
+            self.node_view_stale_since = self.clock.monotonic()
 
     def _leadership_changed(self, leading):
         self.deliveries.wake()
@@ -203,6 +237,7 @@ class Monitor:
     def idle(self):
         """True when every posted observation has been decided upon."""
         posted = sum(r.sink.posted for r in self.reflectors)
+        posted += self._deliveries_sink.posted
         if self.fencing is not None:
             posted += self._fencing_sink.posted
         return posted == self.handled
@@ -213,10 +248,15 @@ class Monitor:
         if kind == 'nodes':
             if what == 'replace':
                 self.engine.replace_nodes(data)
+                self._node_view_fresh(True)
+                if not self._nodes_listed:
+                    self._nodes_listed = True
+                    self.guards.check_zone_sizes()
             elif what == 'event':
                 self.engine.node_event(*data)
             elif what == 'fresh':
                 self.engine.set_node_view_fresh(data)
+                self._node_view_fresh(data)
         elif kind == 'leases':
             if what == 'replace':
                 self.engine.replace_leases(data)
@@ -226,6 +266,8 @@ class Monitor:
                 self.engine.set_lease_view_fresh(data)
         elif kind == 'fencing' and what == 'evidence':
             self.engine.bmc_evidence(*data)
+        elif kind == 'deliveries' and what == 'final':
+            self.engine.delivered(*data)
 
     def decide_forever(self, max_wait=1.0):
         while not self.stop_event.is_set():

@@ -21,6 +21,13 @@ a window runs out, and hands each resulting notification to an ``outbox``
 (the delivery queue). It is single-threaded by design: the driver runs it
 in one decision thread that also owns the clock, so no lock is needed and
 tests drive it by calling methods directly.
+
+It owns each host's whole record (node state, lease, assessment, BMC
+evidence, failure episode, zone accounting) with one lifecycle: seen,
+failed episode, forgotten. After every change it publishes the host's
+current :class:`~masakarimonitors_k8s.hosts.HostView` on a
+:class:`~masakarimonitors_k8s.hosts.HostBoard`, which the parts acting in
+other threads re-read at the moment they act.
 """
 
 import dataclasses
@@ -28,6 +35,7 @@ import heapq
 
 from oslo_log import log as logging
 
+from masakarimonitors_k8s import hosts
 from masakarimonitors_k8s.kube import hostnames as kube_hostnames
 from masakarimonitors_k8s import policy
 
@@ -47,6 +55,8 @@ class Notification:
     node: str
     intent: policy.Intent
     zone: str = ''
+    # The failure episode this notification belongs to (see hosts.py).
+    episode: int | None = None
 
     @property
     def event(self):
@@ -85,8 +95,15 @@ class DecisionEngine:
     """
 
     def __init__(self, *, translator, settings, outbox, server_clock,
-                 on_transition=None):
+                 on_transition=None, on_forget=None, board=None):
         self._on_transition = on_transition
+        self._on_forget = on_forget
+        self.board = board if board is not None else hosts.HostBoard()
+        self._episodes = {}       # name -> current failure episode
+        self._episode_seq = 0
+        self._tombstones = {}     # name -> episode owed a NORMAL
+        self._ready_seen_at = {}  # name -> monotonic of last Ready=True
+        self._normal_episode = {}  # name -> episode that got its NORMAL
         self._translator = translator
         self._settings = settings
         self._outbox = outbox
@@ -102,7 +119,8 @@ class DecisionEngine:
         self._zone_counts = {}
         self.lease_view_fresh = True
         self._last_lease_heard = None   # monotonic
-        self._bmc_evidence = {}         # name -> what the BMC verified
+        # name -> (what the BMC verified, server wall time of the reading)
+        self._bmc_evidence = {}
         # While the node watch is down, no window may run out on old
         # observations: the verdicts wait for a fresh view.
         self.node_view_fresh = True
@@ -131,6 +149,15 @@ class DecisionEngine:
     def is_failed(self, name):
         return name in self._failed
 
+    def host(self, name):
+        """The published view of a host (any thread)."""
+        return self.board.get(name)
+
+    def warrant(self, notification):
+        """hosts.Warrant for sending ``notification`` now (any thread)."""
+        return hosts.notification_warrant(self.board.get(notification.node),
+                                          notification)
+
     def health_counts(self):
         counts = {health: 0 for health in policy.Health}
         # A snapshot: the metrics scrape reads this from another thread.
@@ -151,7 +178,7 @@ class DecisionEngine:
             self.node_event('ADDED', state)
         for name in list(self._nodes):
             if name not in seen:
-                self._forget(name, 'no longer listed')
+                self._forget(name, 'no longer listed', deleted=True)
 
     def node_event(self, kind, state):
         if state is None:
@@ -159,30 +186,57 @@ class DecisionEngine:
             LOG.warning('Ignoring a Node object without metadata.name.')
             return
         if kind == 'DELETED':
-            self._forget(state.name, 'deleted')
+            self._forget(state.name, 'deleted', deleted=True)
             return
         if state.problems:
             self.counters.malformed_objects += 1
             LOG.warning('Node %s (resourceVersion %s): %s', state.name,
                         state.resource_version, '; '.join(state.problems))
+        known = state.name in self._nodes or state.name in self._tombstones
         if state.excluded:
-            if state.name in self._nodes:
+            if known:
                 self._forget(state.name, 'excluded by label')
             return
         if state.hostname is None:
             self.counters.unmapped_nodes += 1
-            if state.name in self._nodes:
+            if known:
                 self._forget(state.name, 'lost its Masakari host name')
             return
+        if state.ready == 'True':
+            # Any sign of life invalidates BMC evidence read before it.
+            self._ready_seen_at[state.name] = self._clock.now().monotonic
+            if self._bmc_evidence.pop(state.name, None) is not None:
+                LOG.warning('Node %s is Ready again: the BMC "Off" reading '
+                            'no longer counts as fencing evidence.',
+                            state.name)
+        self._tombstones.pop(state.name, None)
         self._nodes[state.name] = state
         self.hostnames.observe(state.name, state.hostname)
         self._account(state.name, zone=state.zone or '')
         self._evaluate(state.name)
 
     def replace_leases(self, states):
-        self._leases.clear()
-        for state in states:
-            self.lease_event('ADDED', state, evaluate=False)
+        """A (re)list of leases: O(N), one rebase and one reschedule."""
+        now = self._clock.now()
+        rebase = not self._lease_view_is_fresh(now)
+        known = self._leases
+        self._leases = {}
+        for lease in states:
+            if lease is None:
+                self.counters.malformed_objects += 1
+                continue
+            previous = known.get(lease.name)
+            observed_at = now.monotonic
+            if (not rebase and previous is not None
+                    and previous.renew_time == lease.renew_time):
+                observed_at = previous.observed_at
+            self._leases[lease.name] = dataclasses.replace(
+                lease, observed_at=observed_at)
+        self._last_lease_heard = now.monotonic
+        if rebase:
+            LOG.info('Lease view is alive again; counting lease silence '
+                     'anew.')
+        self._reschedule_lease_checks()
         self.evaluate_all()
 
     def lease_event(self, kind, lease, *, evaluate=True):
@@ -208,23 +262,49 @@ class DecisionEngine:
         if evaluate and lease.name in self._nodes:
             self._evaluate(lease.name)
 
-    def bmc_evidence(self, name, evidence):
+    def bmc_evidence(self, name, evidence, episode=None, read_at=None):
         """Record what the BMC of a failed node's host verified.
 
         ``evidence`` describes a verified power-off, or is None when the
-        BMC did not confirm one. It counts until the node recovers.
+        BMC did not confirm one. ``episode``: the failure episode the
+        reading was taken for; ``read_at``: our monotonic time of the
+        reading. It counts only for a host FAILED now, in that episode, not
+        seen Ready since the reading and not cordoned for maintenance, and
+        until the node is next seen Ready.
         """
-        if name not in self._nodes:
+        state = self._nodes.get(name)
+        if state is None:
             return
         assessment = self._assessments.get(name)
-        if assessment is None or assessment.health not in (
-                policy.Health.FAILED, policy.Health.RECOVERING):
+        if assessment is None or assessment.health is not (
+                policy.Health.FAILED):
             return
+        if episode is not None and episode != self._episodes.get(name):
+            return
+        now = self._clock.now()
+        read_at = now.monotonic if read_at is None else read_at
         if evidence:
-            self._bmc_evidence[name] = evidence
+            if read_at <= self._ready_seen_at.get(name, float('-inf')):
+                LOG.info('Node %s: ignoring a BMC reading older than its '
+                         'last Ready=True.', name)
+                return
+            if policy.in_maintenance(state, self._settings):
+                LOG.warning('Node %s is cordoned (maintenance): its BMC '
+                            'reading (%s) is no fencing evidence.', name,
+                            evidence)
+                return
+            self._bmc_evidence[name] = (
+                evidence, now.wall - max(0.0, now.monotonic - read_at))
         else:
             self._bmc_evidence.pop(name, None)
         self._evaluate(name)
+
+    def delivered(self, name, episode):
+        """A notification of ``episode`` got its final answer."""
+        if self._tombstones.get(name) == episode and name not in (
+                self._nodes):
+            del self._tombstones[name]
+            self.board.withdraw(name)
 
     def set_node_view_fresh(self, fresh):
         changed = fresh != self.node_view_fresh
@@ -290,13 +370,13 @@ class DecisionEngine:
     def _schedule_lease_check(self, lease):
         if not self._settings.watch_leases:
             return
-        now = self._clock.now()
-        stale_after = self._settings.lease_stale_after
-        server_due = now.monotonic + max(
-            0.0, lease.renew_time + stale_after - now.wall)
-        heard_due = (lease.observed_at or now.monotonic) + stale_after
+        # On our own clock only (see policy.read_signal).
+        observed_at = lease.observed_at
+        if observed_at is None:
+            observed_at = self._clock.now().monotonic
         heapq.heappush(self._deadlines, (
-            max(server_due, heard_due) + 0.001, lease.name))
+            observed_at + self._settings.lease_stale_after + 0.001,
+            lease.name))
 
     def _account(self, name, *, zone=None, failed=None):
         """Move a node between the zone counters."""
@@ -337,7 +417,8 @@ class DecisionEngine:
                 and now.monotonic - self._last_lease_heard
                 <= LEASE_VIEW_MAX_SILENCE)
 
-    def _forget(self, name, why):
+    def _forget(self, name, why, *, deleted=False):
+        self._tombstones.pop(name, None)
         if name in self._zone_of:
             old_zone = self._zone_of.pop(name)
             counts = self._zone_counts[old_zone]
@@ -346,28 +427,70 @@ class DecisionEngine:
             if counts[0] == 0:
                 del self._zone_counts[old_zone]
             self._failed.discard(name)
-        self._nodes.pop(name, None)
+        state = self._nodes.pop(name, None)
         self.hostnames.forget(name)
         self._bmc_evidence.pop(name, None)
+        self._ready_seen_at.pop(name, None)
+        self._normal_episode.pop(name, None)
+        episode = self._episodes.pop(name, None)
         assessment = self._assessments.pop(name, None)
-        if assessment is not None and assessment.health is not (
-                policy.Health.HEALTHY):
-            LOG.info('Node %s %s while %s; no longer monitored.', name, why,
-                     assessment.health.value)
+        view = self.board.get(name)
+        failed = assessment is not None and assessment.health is (
+            policy.Health.FAILED)
+        if (deleted and failed and assessment.fenced and view is not None
+                and state is not None and state.ready != 'True'):
+            # The host was dead with evidence when its Node went (a
+            # remediation deleting it, an admin releasing its pods): the
+            # NORMAL it earned is still owed; a re-registered Node ends
+            # this. A Node last seen Ready runs again: nothing is owed.
+            self._tombstones[name] = episode
+            self.board.publish(dataclasses.replace(view, deleted=True))
+            LOG.warning('Node %s %s while failed with fencing evidence '
+                        '(%s): its STOPPED/NORMAL is still delivered.',
+                        name, why, assessment.evidence)
+        else:
+            self.board.withdraw(name)
+            if failed and not assessment.fenced:
+                LOG.error('Node %s (host %s) %s while FAILED WITHOUT '
+                          'FENCING EVIDENCE: Masakari was told UNKNOWN at '
+                          'most and will not evacuate its VMs. Check the '
+                          'host and fence it by hand if it is dead.', name,
+                          state.hostname if state else '?', why)
+            elif assessment is not None and assessment.health is not (
+                    policy.Health.HEALTHY):
+                LOG.info('Node %s %s while %s; no longer monitored.', name,
+                         why, assessment.health.value)
+        if self._on_forget is not None:
+            self._on_forget(name)
 
     def _evaluate(self, name):
         state = self._nodes[name]
         previous = self._assessments.get(name)
         now = self._clock.now()
+        bmc = self._bmc_evidence.get(name) or (None, None)
         current = policy.assess(
             previous, state, self._leases.get(name), now=now,
             settings=self._settings,
             lease_view_fresh=self._lease_view_is_fresh(now),
-            bmc_evidence=self._bmc_evidence.get(name))
+            bmc_evidence=bmc[0], bmc_evidence_time=bmc[1])
         if current.health is policy.Health.HEALTHY:
             # A new failure needs new evidence.
             self._bmc_evidence.pop(name, None)
         self._assessments[name] = current
+        failing = current.health in (policy.Health.FAILED,
+                                     policy.Health.RECOVERING)
+        # A STARTED belongs to the episode it ends.
+        notified_episode = self._episodes.get(name)
+        if not failing:
+            self._episodes.pop(name, None)
+        elif name not in self._episodes:
+            self._episode_seq += 1
+            self._episodes[name] = self._episode_seq
+        self.board.publish(hosts.HostView(
+            name=name, hostname=state.hostname, zone=state.zone or '',
+            health=current.health, fenced=current.fenced,
+            episode=self._episodes.get(name),
+            unschedulable=state.unschedulable, ready=state.ready))
         failed = current.health in (policy.Health.FAILED,
                                     policy.Health.RECOVERING)
         if failed != (name in self._failed):
@@ -388,9 +511,21 @@ class DecisionEngine:
         if deadline is not None:
             heapq.heappush(self._deadlines, (deadline, name))
         intent = policy.decide(previous, current)
+        if intent is not None and intent.host_status == 'NORMAL' and (
+                intent.event is policy.Event.STOPPED):
+            # One NORMAL per episode: evidence that flickers (a taint
+            # removed and added again) must not evacuate twice; the first
+            # is still pending, or delivered.
+            episode = self._episodes.get(name)
+            if self._normal_episode.get(name) == episode:
+                intent = None
+            else:
+                self._normal_episode[name] = episode
         if intent is not None:
             notification = Notification(state.hostname, name, intent,
-                                        zone=state.zone or '')
+                                        zone=state.zone or '',
+                                        episode=(self._episodes.get(name)
+                                                 or notified_episode))
             if self._settings.fencing == 'none' and (
                     intent.event is policy.Event.STOPPED):
                 LOG.warning('UNSAFE (fencing = none): reporting host %s '

@@ -30,6 +30,12 @@ last successful renewal, so if the elector's thread is stuck in a request
 to a black-holed API server, the leader-only work (delivery, fencing) stops
 at that deadline anyway, before any other replica can take over
 (``renew_deadline < lease_duration``).
+
+Holding the lease is not enough to lead: a replica whose node view has
+been stale for too long (``view_healthy`` says no: its node watch is
+broken while its small Lease writes still pass) releases the lease and
+stops competing until it sees the nodes again, so that a standby that
+does see them takes over.
 """
 
 import datetime
@@ -82,7 +88,8 @@ class LeaderElector(loops.Loop):
     """
 
     def __init__(self, *, kube, settings, namespace, identity, clock,
-                 stop_event, on_change=None):
+                 stop_event, on_change=None, view_healthy=None):
+        self._view_healthy = view_healthy
         self._kube = kube
         self._settings = settings
         self.namespace = namespace
@@ -130,6 +137,9 @@ class LeaderElector(loops.Loop):
 
     def try_once(self):
         """One acquire-or-renew attempt; returns whether we lead."""
+        if self._view_healthy is not None and not self._view_healthy():
+            self._step_down_blind()
+            return False
         started = self._clock.monotonic()
         try:
             leading = self._acquire_or_renew()
@@ -229,6 +239,16 @@ class LeaderElector(loops.Loop):
                         self.identity)
         if self._on_change is not None:
             self._on_change(leading)
+
+    def _step_down_blind(self):
+        if self._announced or self.holder == self.identity:
+            LOG.error('Leader election: %s has had no current view of the '
+                      'nodes for too long; releasing the Lease so that a '
+                      'replica that sees them leads.', self.identity)
+            self._set_leader(False)
+            if self.holder == self.identity:
+                self._release()
+                self.holder = None
 
     def _release(self):
         """On a clean stop, hand the lease over at once.

@@ -23,14 +23,25 @@ back). Attempts run in their own thread, so a slow or absent masakari-api
 never holds up the watch or the policy; failed attempts are retried with
 exponential backoff until delivered or superseded.
 
+The queue holds what to say, not whether it is still true: right before
+every attempt it asks ``warrant(notification)`` (the decision engine's
+current view of the host, see :mod:`masakarimonitors_k8s.hosts`). A STOPPED
+for a host that is Ready again waits; one for a host that recovered, was
+excluded or deleted without evidence, or failed again in a new episode is
+withdrawn. A STARTED that arrives while the STOPPED of its episode is still
+never attempted cancels both: Masakari never heard of that failure.
+
 What Masakari's answers mean here (masakari/ha/api.py):
 
 - 202: stored. Delivered.
 - 409 "duplicate": an identical notification (same payload and
   generated_time) is already stored. Delivered: this is how a restarted
   monitor, or the second attempt after a lost answer, stays idempotent.
-- 409 "under maintenance": Masakari already owns the host (a STOPPED was
-  processed). Done; nothing to retry.
+- 409 "under maintenance": Masakari has the host on maintenance (a STOPPED
+  was processed, or an operator's maintenance). A STOPPED is sent again
+  every ``maintenance_recheck`` seconds while the host still warrants it,
+  so a failure that outlasts the maintenance is reported; a STARTED is
+  done.
 - 400 "could not be found": the host is not registered in any segment. Kept
   and re-tried every ``unknown_host_recheck`` seconds with an error each
   time: it may be registered later and the failure is still real.
@@ -50,8 +61,10 @@ from openstack import exceptions as sdk_exceptions
 from oslo_log import log as logging
 
 from masakarimonitors_k8s import backoff
+from masakarimonitors_k8s import hosts
 from masakarimonitors_k8s.kube import nodes as kube_nodes
 from masakarimonitors_k8s import loops
+from masakarimonitors_k8s import policy
 
 LOG = logging.getLogger(__name__)
 
@@ -59,6 +72,9 @@ TYPE_COMPUTE_HOST = 'COMPUTE_HOST'
 # keystoneauth sessions wait for ever by default, and a frozen masakari-api
 # would then hold every host's delivery. Used when [api] timeout is unset.
 DEFAULT_API_TIMEOUT = 30.0
+# Seconds between looks at a notification whose host asks to wait (Ready
+# again within the recovery window, evidence gone for a moment).
+WAIT_RECHECK = 5.0
 
 
 class Outcome(str, enum.Enum):
@@ -191,6 +207,7 @@ class DeliveryStats:
     def __init__(self):
         self.results = {}     # (event, outcome) -> count
         self.superseded = 0
+        self.withdrawn = 0    # dropped before sending: host no longer warrants
         # Seconds from offer to a final answer, the latest ones only.
         self.latencies = collections.deque(maxlen=LATENCY_SAMPLES)
 
@@ -220,10 +237,26 @@ class DeliveryQueue:
         self._generation = 0
         self.stats = DeliveryStats()
         self.may_send = lambda: True
+        self.warrant = lambda notification: hosts.Warrant.ACT
 
     def offer(self, notification):
         with self._lock:
             previous = self._pending.get(notification.hostname)
+            if (previous is not None
+                    and notification.intent.event is policy.Event.STARTED
+                    and previous.notification.intent.event
+                    is policy.Event.STOPPED
+                    and previous.attempts == 0
+                    and previous.notification.node == notification.node
+                    and previous.notification.episode
+                    == notification.episode):
+                del self._pending[notification.hostname]
+                self.stats.withdrawn += 1
+                LOG.info('Host %s recovered before its %s was delivered: '
+                         'Masakari never heard of the failure, so neither '
+                         'is sent.', notification.hostname,
+                         previous.notification.describe())
+                return
             if previous is not None:
                 self.stats.superseded += 1
                 LOG.info('Superseding undelivered %s for host %s by %s.',
@@ -286,21 +319,49 @@ class DeliveryQueue:
                     return attempted
                 _, generation, host = heapq.heappop(self._heap)
                 entry = self._pending[host]
+            # Level-triggered: the host's state now, not when it was
+            # queued, and leadership right before the POST.
+            warrant = self.warrant(entry.notification)
+            if warrant is not hosts.Warrant.ACT:
+                self._defer(host, entry, generation, warrant)
+                continue
+            if not self.may_send():
+                with self._lock:
+                    heapq.heappush(self._heap, (due, generation, host))
+                return attempted
+            with self._lock:
                 entry.attempts += 1
             result = self._sender.send(entry.notification)
             attempted += 1
             self._record(host, entry, generation, result)
         return attempted
 
+    def _defer(self, host, entry, generation, warrant):
+        with self._lock:
+            current = self._pending.get(host)
+            if current is None or current.generation != generation:
+                return
+            if warrant is hosts.Warrant.DROP:
+                del self._pending[host]
+                self.stats.withdrawn += 1
+            else:
+                entry.due = self._clock.monotonic() + WAIT_RECHECK
+                heapq.heappush(self._heap, (entry.due, generation, host))
+        if warrant is hosts.Warrant.DROP:
+            LOG.warning('Withdrawing undelivered %s: the host no longer '
+                        'warrants it (back, excluded, deleted or a new '
+                        'failure).', entry.notification.describe())
+
     def _record(self, host, entry, generation, result):
         notification = entry.notification
         self.stats.count(notification.event, result.outcome)
         now = self._clock.monotonic()
+        final = self._is_final(notification, result)
         with self._lock:
             current = self._pending.get(host)
             still_current = (current is not None
                              and current.generation == generation)
-            if result.outcome.final:
+            if final:
                 if still_current:
                     del self._pending[host]
                 self.stats.latencies.append(now - entry.offered_at)
@@ -308,12 +369,21 @@ class DeliveryQueue:
                 entry.due = now + self._retry_delay(entry, result)
                 heapq.heappush(self._heap, (entry.due, generation, host))
         self._log(notification, entry, result)
-        if result.outcome.final and self._on_result is not None:
+        if final and self._on_result is not None:
             self._on_result(notification, result)
+
+    @staticmethod
+    def _is_final(notification, result):
+        if result.outcome is Outcome.HOST_ON_MAINTENANCE:
+            # The failure may outlast the maintenance: look again.
+            return notification.intent.event is not policy.Event.STOPPED
+        return result.outcome.final
 
     def _retry_delay(self, entry, result):
         if result.outcome is Outcome.UNKNOWN_HOST:
             return self._settings.unknown_host_recheck
+        if result.outcome is Outcome.HOST_ON_MAINTENANCE:
+            return self._settings.maintenance_recheck
         return backoff.delay(entry.attempts,
                              initial=self._settings.retry_initial,
                              maximum=self._settings.retry_max, rng=self._rng)
@@ -326,8 +396,14 @@ class DeliveryQueue:
         elif result.outcome is Outcome.DUPLICATE:
             LOG.info('Masakari already has %s (duplicate); delivered.', what)
         elif result.outcome is Outcome.HOST_ON_MAINTENANCE:
-            LOG.info('Masakari owns host %s already (on maintenance); not '
-                     'sending %s.', notification.hostname, what)
+            if notification.intent.event is policy.Event.STOPPED:
+                LOG.warning('Masakari has host %s on maintenance; will send '
+                            '%s again in %.0f s while the host stays '
+                            'failed.', notification.hostname, what,
+                            self._settings.maintenance_recheck)
+            else:
+                LOG.info('Masakari has host %s on maintenance; not sending '
+                         '%s.', notification.hostname, what)
         elif result.outcome is Outcome.UNKNOWN_HOST:
             LOG.error('Masakari does not know host %s (register it in a '
                       'segment); will retry %s every %.0f s: %s',

@@ -22,10 +22,16 @@ where a verdict is reached, so it can be checked with tables of cases.
 A host goes HEALTHY -> SUSPECT -> FAILED -> RECOVERING -> HEALTHY:
 
 - *down* means unreachable: ``Ready=Unknown`` (the node lifecycle controller
-  heard nothing for its grace period), or a kubelet lease older than
-  ``lease_stale_after`` on the API server's clock. ``Ready=False`` from a
+  heard nothing for its grace period), or a kubelet lease not renewed for
+  ``lease_stale_after`` as timed on our own clock (the kubelet stamps
+  ``renewTime`` with its clock, which may be off). ``Ready=False`` from a
   live kubelet is down only with ``not_ready_is_failure``: the host and its
-  VMs still run. A cordoned node is not down: that is scheduling.
+  VMs still run; but ``Ready=False`` with the out-of-service taint is down:
+  a remediation (medik8s SNR/FAR) reboots or powers the host off and then
+  declares its workloads gone. ``Ready=True`` with the taint is neither: the
+  host runs again, and nova will not evacuate from a live compute service.
+  A cordoned node is not down: that is scheduling; but with
+  ``cordon_is_maintenance`` a BMC "Off" reading of it is no evidence.
 - SUSPECT lasts ``confirmation_window``; then FAILED and a STOPPED
   notification. Its ``host_status`` is NORMAL only with fencing evidence
   (the out-of-service taint; or ``fencing = none``, the unsafe mode), else
@@ -91,6 +97,9 @@ class Assessment:
     evidence: str | None = None
     # Wall time of the recovery, for the STARTED notification.
     recovery_time: float | None = None
+    # Wall time at which the fencing evidence appeared (taint timeAdded,
+    # BMC reading), when known.
+    evidence_time: float | None = None
 
 
 class Event(str, enum.Enum):
@@ -128,13 +137,17 @@ def read_signal(node, lease, *, now_wall, settings, lease_view_fresh,
     """
     if (settings.watch_leases and lease_view_fresh and lease is not None
             and lease.renew_time is not None):
-        silent_for = now_wall - lease.renew_time
+        # Silence is timed from when WE saw the last renewal: renewTime is
+        # the kubelet's clock, and a kubelet clock ahead of ours would hide
+        # the silence. renewTime only tells whether the lease changed.
         if lease.observed_at is not None and now_monotonic is not None:
-            silent_for = min(silent_for, now_monotonic - lease.observed_at)
+            silent_for = now_monotonic - lease.observed_at
+        else:
+            silent_for = now_wall - lease.renew_time
         if silent_for > settings.lease_stale_after:
             return Signal(SignalKind.DOWN,
                           'kubelet lease not renewed for %.0f s'
-                          % silent_for, since=lease.renew_time)
+                          % silent_for, since=now_wall - silent_for)
     if node.ready == 'Unknown':
         return Signal(SignalKind.DOWN,
                       'Ready=Unknown (%s)' % (node.ready_reason or
@@ -142,6 +155,12 @@ def read_signal(node, lease, *, now_wall, settings, lease_view_fresh,
                       since=node.ready_since)
     if node.ready == 'False':
         reason = 'Ready=False (%s)' % (node.ready_reason or 'no reason')
+        if node.out_of_service:
+            # A reboot remediation that finished before Ready went Unknown:
+            # the taint says the workloads are gone.
+            return Signal(SignalKind.DOWN,
+                          reason + ' and tainted out-of-service',
+                          since=node.ready_since)
         if settings.not_ready_is_failure:
             return Signal(SignalKind.DOWN, reason, since=node.ready_since)
         return Signal(SignalKind.DEGRADED, reason, since=node.ready_since)
@@ -168,17 +187,32 @@ def fencing_evidence(node, settings, bmc_evidence=None):
         return True, 'fencing=none: Kubernetes alone is trusted (UNSAFE)'
     if node.out_of_service:
         return True, 'taint %s' % settings.out_of_service_taint
-    if settings.fencing == 'redfish' and bmc_evidence:
+    if (settings.fencing == 'redfish' and bmc_evidence
+            and not in_maintenance(node, settings)):
         return True, bmc_evidence
     return False, None
 
 
+def in_maintenance(node, settings):
+    """Cordoned, and cordons count as planned maintenance."""
+    return bool(node.unschedulable and settings.cordon_is_maintenance)
+
+
+def _evidence_time(node, settings, fenced, bmc_evidence_time):
+    if not fenced or settings.fencing == 'none':
+        return None
+    if node.out_of_service:
+        return node.out_of_service_since
+    return bmc_evidence_time
+
+
 def assess(previous, node, lease=None, *, now, settings,
-           lease_view_fresh=True, bmc_evidence=None):
+           lease_view_fresh=True, bmc_evidence=None, bmc_evidence_time=None):
     """One step of the state machine.
 
     Previous assessment (None for a node seen for the first time) and the
-    current observation -> the new assessment.
+    current observation -> the new assessment. ``bmc_evidence_time``: the
+    API server's wall time of the BMC reading, when there is one.
     """
     signal = read_signal(node, lease, now_wall=now.wall, settings=settings,
                          lease_view_fresh=lease_view_fresh,
@@ -192,10 +226,13 @@ def assess(previous, node, lease=None, *, now, settings,
 
     if signal.kind is SignalKind.DOWN:
         fenced, evidence = fencing_evidence(node, settings, bmc_evidence)
+        evidence_time = _evidence_time(node, settings, fenced,
+                                       bmc_evidence_time)
         if health in (Health.FAILED, Health.RECOVERING):
             return dataclasses.replace(
                 previous, health=Health.FAILED, reason=signal.reason,
-                fenced=fenced, evidence=evidence, recovery_time=None)
+                fenced=fenced, evidence=evidence, recovery_time=None,
+                evidence_time=evidence_time)
         if health is Health.HEALTHY:
             # The window counts from when Kubernetes says the signal began
             # (a relisted or restarted monitor does not wait it out again).
@@ -210,11 +247,20 @@ def assess(previous, node, lease=None, *, now, settings,
             Health.FAILED, signal.reason, now.monotonic,
             failure_time=(signal.since if signal.since is not None
                           else now.wall),
-            fenced=fenced, evidence=evidence)
+            fenced=fenced, evidence=evidence, evidence_time=evidence_time)
 
     if signal.kind is SignalKind.DEGRADED:
         if health is Health.SUSPECT:
             return Assessment(Health.HEALTHY, signal.reason, now.monotonic)
+        if health in (Health.FAILED, Health.RECOVERING):
+            # Evidence that is gone (taint removed, BMC reading void after
+            # a Ready) no longer counts; none is gained from a kubelet that
+            # talks (Ready=True with the taint runs again).
+            fenced, evidence = fencing_evidence(node, settings, bmc_evidence)
+            if previous.fenced and not fenced:
+                previous = dataclasses.replace(
+                    previous, fenced=False, evidence=None,
+                    evidence_time=None)
         if health is Health.RECOVERING:
             # Recovery needs Ready=True without a break: start again.
             return dataclasses.replace(previous, health=Health.FAILED,
@@ -254,13 +300,22 @@ def decide(previous, current):
 
 def _stopped(assessment):
     host_status = 'NORMAL' if assessment.fenced else 'UNKNOWN'
+    generated_time = assessment.failure_time
+    if (assessment.fenced and assessment.evidence_time is not None
+            and (generated_time is None
+                 or assessment.evidence_time > generated_time)):
+        # A NORMAL that comes late carries the time of its evidence:
+        # Masakari re-processes NEW notifications older than 60 s and
+        # expires them after 24 h. Still from Kubernetes data (taint
+        # timeAdded) or the BMC reading, so a restart rebuilds it alike.
+        generated_time = assessment.evidence_time
     reason = assessment.reason
     if assessment.evidence:
         reason += '; fenced: ' + assessment.evidence
     else:
         reason += '; no fencing evidence yet'
     return Intent(Event.STOPPED, host_status, 'OFFLINE',
-                  assessment.failure_time, reason)
+                  generated_time, reason)
 
 
 def next_deadline(assessment, settings):

@@ -29,6 +29,15 @@ it learnt back to the decision thread's inbox. It never decides a verdict.
   volumes. The taint comes back through the watch and is the evidence:
   Off, taint, NORMAL, in that order. Every action is logged and recorded
   as an Event on the Node.
+
+The work list holds node names and failure episodes only. A node leaves it
+on any transition that is not "failed without evidence" (Ready again,
+fenced) and when the engine forgets it (deleted, excluded, out of the
+selector, no host name). Right before the power-off, and again before the
+taint, the coordinator re-reads the engine's published view of the host
+(:func:`masakarimonitors_k8s.hosts.fence_warrant`): still FAILED in the
+same episode, unfenced, monitored and not cordoned for maintenance; and
+this replica still leads. A Node that is gone (404) ends the work.
 """
 
 import heapq
@@ -38,6 +47,7 @@ from oslo_log import log as logging
 
 from masakarimonitors_k8s.fencing import bmc
 from masakarimonitors_k8s.fencing import redfish
+from masakarimonitors_k8s import hosts
 from masakarimonitors_k8s.kube import client as kube_client
 from masakarimonitors_k8s.kube import taints
 from masakarimonitors_k8s import loops
@@ -64,10 +74,14 @@ class FencingCoordinator(loops.Loop):
     :param stop_event: threading.Event.
     :param recheck: seconds between checks of a host not (yet) Off, and
         between attempts the guards or leadership held back.
+    :param host_view: callable(node name) -> hosts.HostView or None, the
+        decision engine's current view (any thread).
     """
 
     def __init__(self, *, settings, directory, fencer, kube, post, may_act,
-                 may_fence, tell, clock, stop_event, recheck=30.0):
+                 may_fence, tell, clock, stop_event, recheck=30.0,
+                 host_view=None):
+        self._host_view = host_view or (lambda name: None)
         self._settings = settings
         self._directory = directory
         self._fencer = fencer
@@ -81,7 +95,7 @@ class FencingCoordinator(loops.Loop):
         self._recheck = recheck
         self._act = settings.redfish.fence_action == 'redfish-power-off'
         self._lock = threading.Condition()
-        self._wanted = {}    # node name -> NodeState
+        self._wanted = {}    # node name -> (NodeState, episode)
         self._queue = []     # heap of (due, seq, node name)
         self._seq = 0
         self.checks = 0
@@ -92,9 +106,18 @@ class FencingCoordinator(loops.Loop):
     def transition(self, state, previous, current):
         if (current.health is policy.Health.FAILED
                 and not current.fenced):
-            self._want(state)
-        elif (current.health is policy.Health.HEALTHY or current.fenced):
+            view = self._host_view(state.name)
+            self._want(state, view.episode if view is not None else None)
+        else:
             self._drop(state.name)
+
+    def forgotten(self, name):
+        """The engine no longer monitors this node (any reason)."""
+        self._drop(name)
+
+    def wanted(self):
+        with self._lock:
+            return dict(self._wanted)
 
     def leadership(self, leading):
         if leading:
@@ -103,17 +126,19 @@ class FencingCoordinator(loops.Loop):
                     self._schedule(name, self._clock.monotonic())
                 self._lock.notify_all()
 
-    def _want(self, state):
+    def _want(self, state, episode):
         with self._lock:
             first = state.name not in self._wanted
-            self._wanted[state.name] = state
+            self._wanted[state.name] = (state, episode)
             if first:
                 self._schedule(state.name, self._clock.monotonic())
                 self._lock.notify_all()
 
-    def _drop(self, name):
+    def _drop(self, name, episode=None):
         with self._lock:
-            self._wanted.pop(name, None)
+            if episode is None or self._wanted.get(
+                    name, (None, None))[1] == episode:
+                self._wanted.pop(name, None)
 
     def _schedule(self, name, due):
         self._seq += 1
@@ -128,21 +153,37 @@ class FencingCoordinator(loops.Loop):
 
     def run(self):
         while not self._stop.is_set():
-            state = self._next_due()
-            if state is None:
-                continue
-            try:
-                done = self.work(state)
-            except Exception:
-                LOG.exception('Fencing of node %s failed unexpectedly.',
-                              state.name)
-                done = False
-            if not done:
-                with self._lock:
-                    if state.name in self._wanted:
-                        self._schedule(state.name,
-                                       self._clock.monotonic()
-                                       + self._recheck)
+            self.run_once()
+
+    def run_once(self):
+        """One wait for the next due node and one attempt on it."""
+        item = self._next_due()
+        if item is None:
+            return None
+        state, episode = item
+        try:
+            done = self.work(state, episode)
+        except Exception:
+            LOG.exception('Fencing of node %s failed unexpectedly.',
+                          state.name)
+            done = False
+        # Level-triggered: while the engine still wants it (failed, no
+        # evidence accepted yet), look again later, even after a reading
+        # or a power-off that should end it: the engine may have refused
+        # the evidence (a cordon, a Ready seen since the reading).
+        with self._lock:
+            if self._wanted.get(state.name, (None, None))[1] == episode:
+                self._schedule(state.name,
+                               self._clock.monotonic() + self._recheck)
+        return state.name, done
+
+    def next_due(self):
+        """Monotonic time of the next attempt, or None (tests)."""
+        with self._lock:
+            for due, _, name in sorted(self._queue):
+                if name in self._wanted:
+                    return due
+            return None
 
     def _next_due(self):
         with self._lock:
@@ -160,9 +201,19 @@ class FencingCoordinator(loops.Loop):
             self._lock.wait(1.0)
             return None
 
-    def work(self, state):
+    def work(self, state, episode=None):
         """One attempt for one node; True when nothing is left to do."""
         name = state.name
+        warrant = self._warrant(name, episode)
+        if warrant is hosts.Warrant.DROP:
+            LOG.info('Node %s no longer needs fencing or a BMC check (back, '
+                     'fenced, forgotten or a new failure).', name)
+            self._drop(name, episode)
+            return True
+        if warrant is hosts.Warrant.WAIT and not self._act:
+            LOG.info('Node %s is cordoned (planned maintenance): its BMC is '
+                     'not read for evidence now.', name)
+            return False
         try:
             target = self._directory.target_for(
                 name, bmc_address=state.bmc_address)
@@ -176,11 +227,18 @@ class FencingCoordinator(loops.Loop):
                       self._settings.redfish.bmc_annotation)
             return False
         if self._act:
-            return self._fence(state, target)
-        return self._check(state, target)
+            return self._fence(state, target, episode)
+        return self._check(state, target, episode)
 
-    def _check(self, state, target):
+    def _warrant(self, name, episode):
+        return hosts.fence_warrant(
+            self._host_view(name), episode,
+            cordon_is_maintenance=(
+                self._settings.policy.cordon_is_maintenance))
+
+    def _check(self, state, target, episode=None):
         self.checks += 1
+        read_at = self._clock.monotonic()
         try:
             reading = self._fencer.power_state(target)
         except redfish.FencingError as exc:
@@ -195,14 +253,24 @@ class FencingCoordinator(loops.Loop):
         evidence = 'redfish: BMC %s reports system %s %s' % (
             target.address, reading.system, reading.state)
         LOG.warning('Node %s: %s.', state.name, evidence)
-        self._post('evidence', (state.name, evidence))
+        self._post('evidence', (state.name, evidence, episode, read_at))
         return True
 
-    def _fence(self, state, target):
+    def _fence(self, state, target, episode=None):
         name = state.name
         if not self._may_act():
             return False
-        if not self._may_fence(state.hostname, state.zone or ''):
+        warrant = self._warrant(name, episode)
+        if warrant is hosts.Warrant.WAIT:
+            LOG.warning('Node %s is cordoned (planned maintenance): not '
+                        'powering it off ([k8s] cordon_is_maintenance); '
+                        'will look again in %.0f s.', name, self._recheck)
+            return False
+        if warrant is hosts.Warrant.DROP:
+            self._drop(name, episode)
+            return True
+        if not self._may_fence(state.hostname, state.zone or '', name,
+                               episode):
             LOG.warning('Node %s: fencing held by the guards (storm or '
                         'settle window); will look again in %.0f s.',
                         name, self._recheck)
@@ -219,6 +287,11 @@ class FencingCoordinator(loops.Loop):
             return False
         detail = ('BMC %s verified system %s %s' % (
             target.address, reading.system, reading.state))
+        if not self._may_act():
+            # A new leader fences (idempotently) and taints.
+            LOG.warning('Node %s powered off, but this replica no longer '
+                        'leads: leaving the taint to the leader.', name)
+            return False
         LOG.warning('Node %s fenced: %s; adding taint %s.', name, detail,
                     self._settings.policy.out_of_service_taint)
         try:
@@ -228,10 +301,16 @@ class FencingCoordinator(loops.Loop):
                 value=OUT_OF_SERVICE_VALUE,
                 now_wall=self._kube.server_clock.now().wall)
         except kube_client.ApiError as exc:
+            if exc.status == 404:
+                LOG.error('Node %s was deleted while being fenced: its host '
+                          'is powered off, no taint added.', name)
+                self._drop(name, episode)
+                return True
             self.failures += 1
             LOG.error('Node %s is powered off but the taint could not be '
                       'added: %s', name, exc)
             return False
         self._tell('fenced')(name, detail)
-        self._post('evidence', (name, 'redfish-power-off: ' + detail))
+        self._post('evidence', (name, 'redfish-power-off: ' + detail,
+                                episode, self._clock.monotonic()))
         return True

@@ -35,6 +35,7 @@ from masakarimonitors_k8s.clock import ManualClock
 from masakarimonitors_k8s.clock import SystemClock
 from masakarimonitors_k8s import conf as k8s_conf
 from masakarimonitors_k8s import engine as k8s_engine
+from masakarimonitors_k8s import hosts
 from masakarimonitors_k8s import notifier
 from masakarimonitors_k8s import policy
 
@@ -226,7 +227,6 @@ def test_upgrade_to_normal_goes_out_at_once_despite_backoff():
 
 
 @pytest.mark.parametrize('outcome', [Outcome.DUPLICATE,
-                                     Outcome.HOST_ON_MAINTENANCE,
                                      Outcome.REJECTED])
 def test_final_answers_end_the_delivery(outcome):
     rig = Rig(outcome)
@@ -584,3 +584,95 @@ def test_latency_samples_are_bounded():
 
     assert len(stats.latencies) == notifier.LATENCY_SAMPLES
     assert stats.latencies[-1] == notifier.LATENCY_SAMPLES + 499.0
+
+
+# -- review finding 13: "on maintenance" is not final for a STOPPED ------
+
+def test_stopped_on_maintenance_is_sent_again_until_accepted():
+    rig = Rig(Outcome.HOST_ON_MAINTENANCE, Outcome.HOST_ON_MAINTENANCE,
+              Outcome.ACCEPTED)
+    note = notification()
+    rig.queue.offer(note)
+
+    rig.queue.run_due()
+    assert rig.queue.pending() == {'cmp-1': note}
+    assert rig.until_next_attempt() == DELIVERY.maintenance_recheck
+    rig.advance(DELIVERY.maintenance_recheck)
+    rig.advance(DELIVERY.maintenance_recheck)
+
+    assert rig.sender.sent == [note, note, note]
+    assert rig.finals == [(note, Outcome.ACCEPTED)]
+    assert rig.queue.pending() == {}
+
+
+def test_started_on_maintenance_is_final():
+    rig = Rig(Outcome.HOST_ON_MAINTENANCE)
+    note = notification(event='STARTED', host_status='NORMAL')
+    rig.queue.offer(note)
+
+    rig.queue.run_due()
+    rig.advance(24 * 3600)
+
+    assert rig.sender.sent == [note]
+    assert rig.finals == [(note, Outcome.HOST_ON_MAINTENANCE)]
+
+
+# -- review finding 4: the queue re-reads the host before each attempt ---
+
+def test_a_host_that_no_longer_warrants_it_is_withdrawn():
+    rig = Rig(Outcome.FAILED)
+    note = notification()
+    verdict = {'now': hosts.Warrant.ACT}
+    rig.queue.warrant = lambda n: verdict['now']
+    rig.queue.offer(note)
+    rig.queue.run_due()
+
+    verdict['now'] = hosts.Warrant.DROP
+    rig.advance(3600)
+
+    assert rig.sender.sent == [note]
+    assert rig.queue.pending() == {}
+    assert rig.queue.stats.withdrawn == 1
+
+
+def test_a_host_that_asks_to_wait_is_looked_at_again():
+    rig = Rig()
+    note = notification()
+    verdict = {'now': hosts.Warrant.WAIT}
+    rig.queue.warrant = lambda n: verdict['now']
+    rig.queue.offer(note)
+
+    assert rig.queue.run_due() == 0
+    assert rig.until_next_attempt() == notifier.WAIT_RECHECK
+    verdict['now'] = hosts.Warrant.ACT
+    rig.advance(notifier.WAIT_RECHECK)
+
+    assert rig.sender.sent == [note]
+
+
+def test_started_before_its_stopped_was_attempted_cancels_both():
+    rig = Rig()
+    stopped = notification()
+    started = notification(event='STARTED', host_status='NORMAL')
+    rig.queue.may_send = lambda: False
+    rig.queue.offer(stopped)
+    rig.queue.offer(started)
+    rig.queue.may_send = lambda: True
+    rig.queue.run_due()
+
+    assert rig.sender.sent == []
+    assert rig.queue.pending() == {}
+
+
+# -- review finding 16: leadership is re-checked right before the POST ---
+
+def test_leadership_lost_between_the_look_and_the_post_sends_nothing():
+    rig = Rig()
+    note = notification()
+    leading = iter([True, False, False])
+    rig.queue.may_send = lambda: next(leading)
+    rig.queue.offer(note)
+
+    assert rig.queue.run_due() == 0
+    assert rig.sender.sent == []
+    assert rig.queue.pending() == {'cmp-1': note}

@@ -155,8 +155,15 @@ SCENARIOS = [
      [DOWN, Adv(10), DOWN, Adv(3600), DOWN, BROKEN, DOWN],
      [STOPPED_UNKNOWN], Health.FAILED),
     ('Ready=False is not host failure by default', DEFAULTS,
-     [UP, NOT_READY, Adv(3600), NOT_READY,
-      Obs('False', taint=True)], [], Health.HEALTHY),
+     [UP, NOT_READY, Adv(3600), NOT_READY], [], Health.HEALTHY),
+    # Review finding 10: a reboot remediation (medik8s SNR/FAR) that ends
+    # before Ready turns Unknown leaves Ready=False plus the taint.
+    ('Ready=False with the out-of-service taint is a fenced failure',
+     DEFAULTS, [UP, NOT_READY, Adv(60), Obs('False', taint=True)],
+     [STOPPED_NORMAL], Health.FAILED),
+    ('Ready=True with the taint stays no failure (the host runs again)',
+     DEFAULTS, [UP, Obs('True', taint=True), Adv(3600),
+                Obs('True', taint=True)], [], Health.HEALTHY),
     ('Ready=False is failure with not_ready_is_failure',
      settings(not_ready_is_failure=True),
      [UP, NOT_READY, Adv(60), NOT_READY], [STOPPED_UNKNOWN], Health.FAILED),
@@ -414,7 +421,8 @@ def _is_down(obs, policy_settings):
                    and obs.lease_age is not None
                    and obs.lease_age > policy_settings.lease_stale_after)
     return (lease_stale or obs.ready == 'Unknown'
-            or (obs.ready == 'False' and policy_settings.not_ready_is_failure))
+            or (obs.ready == 'False' and (policy_settings.not_ready_is_failure
+                                          or obs.taint)))
 
 
 def _is_up(obs, policy_settings):
