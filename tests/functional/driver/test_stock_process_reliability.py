@@ -278,6 +278,8 @@ def test_sigterm_while_the_fencer_waits_for_the_power_off(
             redfish_bmc_map_file=bmc_map,
             redfish_credentials_file=credentials,
             fence_verify_timeout=600, redfish_retry_max=0,
+            # The emulator speaks plain http.
+            redfish_allow_http='true',
             leader_election='true',
             leader_election_namespace=harness.LEADER_NAMESPACE)
         wait_watching(process)
