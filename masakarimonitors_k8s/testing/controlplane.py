@@ -640,6 +640,10 @@ class ControlPlane:
                   '--authorization-kubeconfig', kubeconfig,
                   '--bind-address', LOOPBACK, '--secure-port', port,
                   '--leader-elect=false',
+                  # Each controller with its own ServiceAccount and the
+                  # bootstrap role of that name, as kubeadm runs them;
+                  # the component's own user may do little.
+                  '--use-service-account-credentials=true',
                   '--service-account-private-key-file',
                   self._pki.sa_key_file,
                   '--root-ca-file', self._pki.ca_file,

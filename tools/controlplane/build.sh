@@ -29,6 +29,7 @@
 #   MASAKARI_K8S_CONTROLPLANE_CACHE  cache root
 #       (default: ${XDG_CACHE_HOME:-~/.cache}/masakari-k8s-controlplane)
 #   MASAKARI_K8S_CONTROLPLANE_GO_P   parallel compile jobs (default: 2)
+#   MASAKARI_K8S_CONTROLPLANE_BIN    use the binaries there; build nothing
 #   GO                               the go binary (default: go on PATH)
 set -euo pipefail
 
@@ -38,6 +39,12 @@ go=${GO:-go}
 jobs=${MASAKARI_K8S_CONTROLPLANE_GO_P:-2}
 
 log() { echo "controlplane-build: $*" >&2; }
+
+if [ -n "${MASAKARI_K8S_CONTROLPLANE_BIN:-}" ]; then
+    log "using the binaries in $MASAKARI_K8S_CONTROLPLANE_BIN"
+    echo "$MASAKARI_K8S_CONTROLPLANE_BIN"
+    exit 0
+fi
 
 if ! command -v "$go" >/dev/null 2>&1; then
     log "no Go toolchain ('$go' is not on PATH); install Go >= 1.25"

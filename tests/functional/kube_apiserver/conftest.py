@@ -55,6 +55,12 @@ def pytest_addoption(parser):
              'tools/controlplane/build.sh')
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'test_server_only(reason): a test server behaviour that '
+        'kube-apiserver does not share, skipped with --kube-apiserver=real')
+
+
 def against_real(config):
     return config.getoption('--kube-apiserver', default=None) == REAL
 
@@ -70,6 +76,10 @@ def pytest_collection_modifyitems(config, items):
         names = set(getattr(item, 'fixturenames', ()))
         if 'api' not in names or names & TEST_SERVER_FIXTURES:
             item.add_marker(skip)
+        only = item.get_closest_marker('test_server_only')
+        if only is not None:
+            item.add_marker(pytest.mark.skip(
+                reason='test server only: %s' % only.kwargs['reason']))
 
 
 def wait_for(predicate, *, timeout=10.0, what='the condition'):
