@@ -36,6 +36,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=${MASAKARI_K8S_CONTROLPLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/masakari-k8s-controlplane}
 go=${GO:-go}
+# Go's own installer puts it here, not always on a non-login shell's PATH.
+if ! command -v "$go" >/dev/null 2>&1 && [ -z "${GO:-}" ] &&
+        [ -x /usr/local/go/bin/go ]; then
+    go=/usr/local/go/bin/go
+fi
 jobs=${MASAKARI_K8S_CONTROLPLANE_GO_P:-2}
 
 log() { echo "controlplane-build: $*" >&2; }
