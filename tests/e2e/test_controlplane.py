@@ -35,10 +35,12 @@ MASAKARI_NOTIFIED = 'MasakariNotified'
 
 
 @pytest.fixture
-def cp_backend(request, backend):
-    if not isinstance(backend, backend_module.ControlPlaneBackend):
+def cp_backend(request):
+    # Decided before the backend fixture would set a scenario up.
+    if request.config.getoption('--e2e-backend',
+                                default=None) != 'controlplane':
         pytest.skip('needs --e2e-backend=controlplane')
-    return backend
+    return request.getfixturevalue('backend')
 
 
 def test_chart_pods_pass_restricted_pod_security(cp_backend):
