@@ -445,17 +445,11 @@ class ControlPlane:
         return self.api('GET', '/version')['gitVersion']
 
     def token(self, namespace, service_account, *, seconds=3600,
-              audiences=None, bound_pod=None):
+              audiences=None):
         """A token issued by TokenRequest for a ServiceAccount."""
         spec = {'expirationSeconds': seconds}
         if audiences:
             spec['audiences'] = list(audiences)
-        if bound_pod is not None:
-            pod = self.api('GET', '/api/v1/namespaces/%s/pods/%s'
-                           % (namespace, bound_pod))
-            spec['boundObjectRef'] = {'kind': 'Pod', 'apiVersion': 'v1',
-                                      'name': bound_pod,
-                                      'uid': pod['metadata']['uid']}
         answer = self.api(
             'POST', '/api/v1/namespaces/%s/serviceaccounts/%s/token'
             % (namespace, service_account),
@@ -651,7 +645,7 @@ class ControlPlane:
                   '--node-monitor-period', '%ds' % self.monitor_period,
                   '--v', '1')
         self._wait(lambda: _http_ok('https://%s:%d/healthz'
-                                    % (LOOPBACK, port), insecure=True),
+                                    % (LOOPBACK, port)),
                    what='kube-controller-manager /healthz')
 
     def _start_scheduler(self):
@@ -664,7 +658,7 @@ class ControlPlane:
                   '--bind-address', LOOPBACK, '--secure-port', port,
                   '--leader-elect=false', '--v', '1')
         self._wait(lambda: _http_ok('https://%s:%d/healthz'
-                                    % (LOOPBACK, port), insecure=True),
+                                    % (LOOPBACK, port)),
                    what='kube-scheduler /healthz')
 
     def _start_kwok(self):
@@ -718,7 +712,7 @@ class ControlPlane:
         return True
 
 
-def _http_ok(url, *, insecure=False):
+def _http_ok(url):
     context = None
     if url.startswith('https:'):
         # Only a liveness probe of a component's own self-signed port.

@@ -33,6 +33,7 @@ from kubernetes import config
 import pytest
 
 from masakarimonitors_k8s import clock as clock_mod
+from masakarimonitors_k8s.testing import controlplane
 from masakarimonitors_k8s.testing.kube_apiserver import server as server_mod
 
 REAL = 'real'
@@ -171,7 +172,6 @@ def manual_server(manual_clock):
 
 @pytest.fixture(scope='session')
 def real_control_plane(tmp_path_factory):
-    from masakarimonitors_k8s.testing import controlplane
     plane = controlplane.ControlPlane(
         tmp_path_factory.mktemp('kube-apiserver-real'),
         bin_dir=controlplane.build(), controllers=False)
