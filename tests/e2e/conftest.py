@@ -15,7 +15,9 @@
 """Fixtures of the end-to-end suite.
 
 ``--e2e-backend`` picks what the scenarios run on: ``test-server`` (the
-default; ``tox -e e2e``) or ``kind`` (``tox -e e2e-kind``), which skips,
+default; ``tox -e e2e``), ``controlplane`` (``tox -e e2e-controlplane``:
+a real kube-apiserver, etcd, kube-controller-manager and kwok built from
+pinned Go modules) or ``kind`` (``tox -e e2e-kind``), which skips,
 naming what is missing, where docker, kind, kubectl or helm are not
 there.
 
@@ -28,16 +30,25 @@ there.
 import pytest
 
 from tests.e2e.backends import apiserver
+from tests.e2e.backends import controlplane
 from tests.e2e.backends import kind
 
-BACKENDS = ('test-server', 'kind')
+BACKENDS = ('test-server', 'controlplane', 'kind')
+# What the session's backend wants said at the end of the run.
+_SUMMARY = []
 
 
 def pytest_addoption(parser):
     parser.addoption(
         '--e2e-backend', choices=BACKENDS, default='test-server',
         help='where the end-to-end scenarios run: the Kubernetes API test '
-             'server (default) or a kind cluster')
+             'server (default), a real control plane with kwok nodes, or a '
+             'kind cluster')
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in _SUMMARY:
+        terminalreporter.write_line('e2e backend: %s' % line)
 
 
 @pytest.fixture(scope='session')
@@ -50,10 +61,15 @@ def e2e_session(request, tmp_path_factory):
         if missing:
             pytest.skip('kind backend: %s' % missing)
         session = kind.KindSession(tmp_path_factory.mktemp('e2e-kind'))
+    elif choice == 'controlplane':
+        session = controlplane.ControlPlaneSession(
+            tmp_path_factory.mktemp('e2e-controlplane'))
     else:
         session = apiserver.TestServerSession(
             tmp_path_factory.mktemp('e2e-test-server'))
     with session:
+        if getattr(session, 'summary', None):
+            _SUMMARY.append(session.summary)
         yield session
 
 

@@ -462,7 +462,7 @@ class ObjectStore:
                 name = self._generate_name(rtype, namespace,
                                            metadata['generateName'])
                 metadata['name'] = name
-            self._validate(rtype, obj)
+            self._validate(rtype, obj, namespace)
             key = (namespace or '', name)
             if key in self._tables[rtype.name].entries:
                 raise errors.AlreadyExists(
@@ -780,7 +780,7 @@ class ObjectStore:
                 'reason': 'FieldValueInvalid', 'message': message,
                 'field': field}]})
 
-    def _validate(self, rtype, obj):
+    def _validate(self, rtype, obj, namespace=None):
         metadata = obj['metadata']
         name = metadata.get('name')
         if not name:
@@ -812,6 +812,25 @@ class ObjectStore:
                 raise self._invalid(rtype, name,
                                     'metadata.labels[%s]' % key, value,
                                     problem)
+        if rtype.name == 'events':
+            self._validate_event_namespace(
+                rtype, name, obj, namespace or metadata.get('namespace'))
+
+    def _validate_event_namespace(self, rtype, name, obj, namespace):
+        """kube-apiserver's rule for core/v1 Events.
+
+        An Event about a cluster-scoped object (a Node: involvedObject
+        without a namespace) belongs in ``default``; one about a namespaced
+        object in that object's namespace.
+        """
+        involved = (obj.get('involvedObject') or {}).get('namespace') or ''
+        if involved:
+            allowed = involved == namespace
+        else:
+            allowed = namespace in (None, '', 'default')
+        if not allowed:
+            raise self._invalid(rtype, name, 'involvedObject.namespace',
+                                involved, 'does not match event.namespace')
 
     def _replace(self, rtype, entry, obj, write_scope):
         """Write ``obj`` over ``entry`` unless that changes nothing."""

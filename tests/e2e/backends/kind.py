@@ -427,23 +427,27 @@ class KindBackend(base.Backend):
         return ','.join('%s=%s' % item for item in sorted(labels.items()))
 
     def _placement_values(self):
-        """The monitor on the control plane, away from the workers.
+        return placement_values()
 
-        The scenarios stop workers; the monitor must not go with them.
-        kind's control plane is tainted, hence the toleration.
-        """
-        chart_values = yaml.safe_load(
-            (render.CHART_DIR / 'values.yaml').read_text())
-        tolerations = list(chart_values['pod']['tolerations'][
-            'masakari_host_monitor']['tolerations'])
-        tolerations.append({'key': CONTROL_PLANE_TAINT,
-                            'operator': 'Exists', 'effect': 'NoSchedule'})
-        key, value = CONTROL_PLANE_LABEL
-        return {
-            'labels.masakari_host_monitor.node_selector_key': key,
-            'labels.masakari_host_monitor.node_selector_value': value,
-            'pod.tolerations.masakari_host_monitor.tolerations': tolerations,
-        }
+
+def placement_values():
+    """The monitor on the control plane, away from the workers.
+
+    The scenarios stop workers; the monitor must not go with them.
+    kind's control plane is tainted, hence the toleration.
+    """
+    chart_values = yaml.safe_load(
+        (render.CHART_DIR / 'values.yaml').read_text())
+    tolerations = list(chart_values['pod']['tolerations'][
+        'masakari_host_monitor']['tolerations'])
+    tolerations.append({'key': CONTROL_PLANE_TAINT,
+                        'operator': 'Exists', 'effect': 'NoSchedule'})
+    key, value = CONTROL_PLANE_LABEL
+    return {
+        'labels.masakari_host_monitor.node_selector_key': key,
+        'labels.masakari_host_monitor.node_selector_value': value,
+        'pod.tolerations.masakari_host_monitor.tolerations': tolerations,
+    }
 
 
 def monitor_image_tag():

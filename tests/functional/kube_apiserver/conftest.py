@@ -12,7 +12,17 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Fixtures: a Kubernetes API test server and official-client handles."""
+"""Fixtures: a Kubernetes API test server and official-client handles.
+
+``--kube-apiserver=real`` runs the same tests against the real
+kube-apiserver (``masakarimonitors_k8s.testing.controlplane``, etcd and
+kube-apiserver only) instead: the differential conformance check. Only
+the tests that speak to the server through the official client alone
+(``api``, ``core``, ``coordination``) apply; those that read or drive the
+test server itself are skipped, saying so. ``tox -e e2e-controlplane``
+runs this; see doc/source/contributor/kube-apiserver.rst for the
+differences found.
+"""
 
 import json
 import threading
@@ -23,11 +33,54 @@ from kubernetes import config
 import pytest
 
 from masakarimonitors_k8s import clock as clock_mod
+from masakarimonitors_k8s.testing import controlplane
 from masakarimonitors_k8s.testing.kube_apiserver import server as server_mod
 
+REAL = 'real'
 ADMIN_TOKEN = 'admin-token'
 ADMIN_RULES = [{'verbs': ['*'], 'apiGroups': ['*'], 'resources': ['*']}]
 LEASE_NS = 'kube-node-lease'
+# Fixtures that are the test server itself: no real counterpart.
+TEST_SERVER_FIXTURES = {'server', 'manual_server', 'manual_clock',
+                        'tls_server', 'tls_process', 'tmp_path'}
+# Namespaces the tests write into; a real server wants them to exist.
+REAL_NAMESPACES = ('openstack',)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        '--kube-apiserver', choices=('test-server', REAL),
+        default='test-server',
+        help='run the API conformance tests against the test server '
+             '(default) or the real kube-apiserver built by '
+             'tools/controlplane/build.sh')
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'test_server_only(reason): a test server behaviour that '
+        'kube-apiserver does not share, skipped with --kube-apiserver=real')
+
+
+def against_real(config):
+    return config.getoption('--kube-apiserver', default=None) == REAL
+
+
+def pytest_collection_modifyitems(config, items):
+    if not against_real(config):
+        return
+    skip = pytest.mark.skip(reason='reads or drives the test server '
+                                   'itself: no real counterpart')
+    for item in items:
+        if not item.nodeid.startswith('tests/functional/kube_apiserver/'):
+            continue
+        names = set(getattr(item, 'fixturenames', ()))
+        if 'api' not in names or names & TEST_SERVER_FIXTURES:
+            item.add_marker(skip)
+        only = item.get_closest_marker('test_server_only')
+        if only is not None:
+            item.add_marker(pytest.mark.skip(
+                reason='test server only: %s' % only.kwargs['reason']))
 
 
 def wait_for(predicate, *, timeout=10.0, what='the condition'):
@@ -117,8 +170,45 @@ def manual_server(manual_clock):
         yield running
 
 
+@pytest.fixture(scope='session')
+def real_control_plane(tmp_path_factory):
+    plane = controlplane.ControlPlane(
+        tmp_path_factory.mktemp('kube-apiserver-real'),
+        bin_dir=controlplane.build(), controllers=False)
+    with plane:
+        for name in REAL_NAMESPACES:
+            plane.api('POST', '/api/v1/namespaces', {
+                'apiVersion': 'v1', 'kind': 'Namespace',
+                'metadata': {'name': name}})
+        yield plane
+
+
+def real_api_client(plane):
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=plane.endpoints.admin_kubeconfig,
+                            client_configuration=configuration)
+    return client.ApiClient(configuration)
+
+
+def _clean_real(plane):
+    """What one test wrote, gone before the next test starts."""
+    plane.api('DELETE', '/api/v1/nodes')
+    for namespace in (LEASE_NS, 'default') + REAL_NAMESPACES:
+        plane.api('DELETE', '/apis/coordination.k8s.io/v1/namespaces/%s/'
+                  'leases' % namespace)
+        plane.api('DELETE', '/api/v1/namespaces/%s/events' % namespace)
+
+
 @pytest.fixture
-def api(server, tmp_path):
+def api(request):
+    if against_real(request.config):
+        plane = request.getfixturevalue('real_control_plane')
+        with real_api_client(plane) as handle:
+            yield handle
+        _clean_real(plane)
+        return
+    server = request.getfixturevalue('server')
+    tmp_path = request.getfixturevalue('tmp_path')
     with api_client(server, tmp_path) as handle:
         yield handle
 

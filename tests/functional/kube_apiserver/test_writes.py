@@ -43,13 +43,15 @@ def new_lease(name, holder):
 def test_two_lease_writers_one_gets_409(coordination):
     created = coordination.create_namespaced_lease(
         NS, new_lease('masakari-leader', 'a'))
-    assert created.metadata.resource_version == '1'
+    # Opaque to clients; kube-apiserver's is etcd's global revision.
+    assert created.metadata.resource_version
     mine = coordination.read_namespaced_lease('masakari-leader', NS)
     theirs = coordination.read_namespaced_lease('masakari-leader', NS)
     mine.spec.holder_identity = 'mine'
     won = coordination.replace_namespaced_lease('masakari-leader', NS, mine)
     assert won.spec.holder_identity == 'mine'
-    assert int(won.metadata.resource_version) > 1
+    assert int(won.metadata.resource_version) > int(
+        created.metadata.resource_version)
     theirs.spec.holder_identity = 'theirs'
     with pytest.raises(client.ApiException) as caught:
         coordination.replace_namespaced_lease('masakari-leader', NS, theirs)
@@ -153,23 +155,39 @@ def test_unemulated_patches_are_415(server, core):
     assert status_of(caught)['reason'] == 'UnsupportedMediaType'
 
 
-def test_events_with_generate_name(core):
-    event = client.CoreV1Event(
+def node_event(namespace):
+    return client.CoreV1Event(
         metadata=client.V1ObjectMeta(generate_name='compute-1.',
-                                     namespace='openstack'),
+                                     namespace=namespace),
         involved_object=client.V1ObjectReference(kind='Node',
                                                  name='compute-1'),
         reason='HostDown', message='notified masakari', type='Warning')
-    created = core.create_namespaced_event('openstack', event)
+
+
+def test_events_with_generate_name(core):
+    created = core.create_namespaced_event('default', node_event('default'))
     assert created.metadata.name.startswith('compute-1.')
-    assert created.metadata.namespace == 'openstack'
+    assert created.metadata.namespace == 'default'
     found = core.list_namespaced_event(
-        'openstack', field_selector='involvedObject.name=compute-1,'
+        'default', field_selector='involvedObject.name=compute-1,'
         'reason=HostDown')
     assert [item.metadata.name for item in found.items] == [
         created.metadata.name]
     everywhere = core.list_event_for_all_namespaces()
     assert len(everywhere.items) == 1
+
+
+def test_event_about_a_node_outside_default_is_422(core):
+    # A cluster-scoped involvedObject (no namespace): kube-apiserver
+    # takes the Event in "default" only.
+    with pytest.raises(client.ApiException) as caught:
+        core.create_namespaced_event('openstack', node_event('openstack'))
+    assert caught.value.status == 422
+    status = status_of(caught)
+    assert status['reason'] == 'Invalid'
+    assert status['message'].endswith(
+        'is invalid: involvedObject.namespace: Invalid value: "": does not '
+        'match event.namespace')
 
 
 def test_invalid_name_is_422(coordination):
@@ -212,13 +230,19 @@ def raw_call(api, method, path, body=None):
     return response.status, json.loads(response.data)
 
 
+# Resources the test server does not serve; kube-apiserver does.
+NOT_EMULATED = pytest.mark.test_server_only(
+    reason='pods and deployments are not emulated by the test server')
+
+
 @pytest.mark.parametrize('method, path, code', [
-    ('GET', '/api/v1/pods', 404),
+    pytest.param('GET', '/api/v1/pods', 404, marks=NOT_EMULATED),
     ('GET', '/api/v2/nodes', 404),
     ('GET', '/api/v1/namespaces/x/nodes', 404),
     ('GET', '/api/v1/events/name-without-namespace', 404),
     ('GET', '/api/v1/nodes/n1/proxy', 404),
-    ('GET', '/apis/apps/v1/deployments', 404),
+    pytest.param('GET', '/apis/apps/v1/deployments', 404,
+                 marks=NOT_EMULATED),
     ('GET', '/apis/coordination.k8s.io/v1/nodes', 404),
     ('POST', '/api/v1/nodes/n1', 405),
     ('POST', '/api/v1/events', 405),
