@@ -241,6 +241,8 @@ class FencingCoordinator(loops.Loop):
         read_at = self._clock.monotonic()
         try:
             reading = self._fencer.power_state(target)
+        except redfish.FencingInterrupted:
+            return False
         except redfish.FencingError as exc:
             self.failures += 1
             LOG.warning('Node %s: BMC check failed: %s', state.name, exc)
@@ -280,6 +282,11 @@ class FencingCoordinator(loops.Loop):
         self.actions += 1
         try:
             reading = self._fencer.power_off(target)
+        except redfish.FencingInterrupted:
+            # Stopping, not failing: the next leader fences again.
+            LOG.warning('Node %s: stopped while waiting for its power-off '
+                        'to be verified; not recorded as a failure.', name)
+            return False
         except redfish.FencingError as exc:
             self.failures += 1
             LOG.error('Node %s: power-off failed: %s', name, exc)

@@ -26,6 +26,7 @@ import threading
 from masakarimonitors_k8s.clock import ManualClock
 from masakarimonitors_k8s import conf as k8s_conf
 from masakarimonitors_k8s import engine as k8s_engine
+from masakarimonitors_k8s.fencing import redfish
 from masakarimonitors_k8s import guards
 from masakarimonitors_k8s.kube import nodes
 from masakarimonitors_k8s import leader as k8s_leader
@@ -536,3 +537,22 @@ def test_f10_evidence_that_is_gone_does_not_follow_a_deleted_node():
     rig.advance(30)
 
     assert ('n1', 'STOPPED', 'NORMAL') not in rig.sent()
+
+
+def test_a_stop_during_the_power_off_is_not_a_fencing_failure():
+    rig = MonitorRig(fence_action=FENCE)
+    failed = []
+    rig.monitor.listeners.append(type('Listener', (), {
+        'fence_failed': lambda self, name, detail: failed.append(name)})())
+
+    def interrupted(name):
+        raise redfish.FencingInterrupted('stopping')
+    rig.on_power_off = interrupted
+    rig.set('n1', ready='Unknown')
+    for _ in range(2):
+        rig.advance(30)
+
+    assert rig.monitor.fencing.actions >= 1
+    assert rig.monitor.fencing.failures == 0
+    assert failed == []
+    assert rig.kube.patches == []
