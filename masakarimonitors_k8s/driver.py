@@ -391,7 +391,8 @@ def build_monitor(conf=CONF, clock=None):
     # Built lazily, in the delivery thread: Keystone or masakari-api down
     # at start-up must not stop the monitor (issue 15).
     try:
-        connect = k8s_notifier.instance_ha_connector(conf)
+        connect = k8s_notifier.instance_ha_connector(
+            conf, leader=settings.leader)
     except Exception as exc:
         raise k8s_conf.ConfigError(
             'cannot configure the Masakari client ([api] section): %s: %s'

@@ -439,26 +439,49 @@ class DeliveryWorker(loops.Loop):
             self._queue.wait(self._stop, self._max_wait)
 
 
-def instance_ha_connector(conf):
+def request_timeout(configured, leader=None):
+    """Seconds one Masakari request may take, from ``[api] timeout``.
+
+    Unset means :data:`DEFAULT_API_TIMEOUT`. With leader election the
+    timeout stays below ``lease_duration - renew_deadline``: leadership is
+    checked right before a POST, and a POST still running when a standby
+    may have taken over (the lease expired at the standby's end) could
+    land after the new leader's newer notification.
+    """
+    timeout = DEFAULT_API_TIMEOUT if configured is None else configured
+    if leader is not None and leader.enabled:
+        timeout = min(timeout, leader.lease_duration - leader.renew_deadline)
+    return timeout
+
+
+def instance_ha_connector(conf, leader=None):
     """A callable building the ``instance_ha`` proxy from ``[api]``.
 
     Those are masakari-monitors' own options: the same authentication as
     every other masakari monitor. The authentication plugin and session
     are loaded here, without any network traffic, so a bad ``[api]``
     option still stops the start-up; the callable does the network part.
+    ``leader`` (conf.LeaderSettings) caps the request timeout, see
+    :func:`request_timeout`.
     """
     from keystoneauth1 import loading as ks_loading
     from openstack import connection
     auth = ks_loading.load_auth_from_conf_options(conf, 'api')
     session = ks_loading.load_session_from_conf_options(conf, 'api',
                                                         auth=auth)
-    if session.timeout is None:
-        session.timeout = DEFAULT_API_TIMEOUT
+    timeout = request_timeout(session.timeout, leader)
+    if session.timeout is not None and timeout < session.timeout:
+        LOG.info('Masakari requests time out after %.1f s, not the %.1f s '
+                 'of [api] timeout: with leader election a request must '
+                 'end before a standby may take over (lease_duration - '
+                 'renew_deadline).', timeout, session.timeout)
+    session.timeout = timeout
 
     def connect():
         return connection.Connection(
             session=session, interface=conf.api.api_interface,
             region_name=conf.api.region).instance_ha
+    connect.session = session
     return connect
 
 

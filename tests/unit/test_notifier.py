@@ -676,3 +676,45 @@ def test_leadership_lost_between_the_look_and_the_post_sends_nothing():
     assert rig.queue.run_due() == 0
     assert rig.sender.sent == []
     assert rig.queue.pending() == {'cmp-1': note}
+
+
+# -- review finding 16: a POST ends before a standby may lead ------------
+
+@pytest.mark.parametrize('configured, enabled, expected', [
+    (None, False, notifier.DEFAULT_API_TIMEOUT),
+    (12.0, False, 12.0),
+    (None, True, 5.0),
+    (30.0, True, 5.0),
+    (3.0, True, 3.0),
+])
+def test_request_timeout_stays_below_the_leadership_margin(
+        configured, enabled, expected):
+    leader = k8s_conf.LeaderSettings(enabled=enabled, lease_duration=15.0,
+                                     renew_deadline=10.0)
+
+    assert notifier.request_timeout(configured, leader) == expected
+
+
+def test_the_connector_caps_the_session_timeout_with_leader_election():
+    from keystoneauth1 import loading as ks_loading
+    from oslo_config import cfg
+    conf = cfg.ConfigOpts()
+    ks_loading.register_auth_conf_options(conf, 'api')
+    ks_loading.register_session_conf_options(conf, 'api')
+    conf.register_opts(ks_loading.get_auth_plugin_conf_options(
+        'admin_token'), group='api')
+    conf.register_opts([cfg.StrOpt('api_interface', default='public'),
+                        cfg.StrOpt('region')], group='api')
+    conf([], default_config_files=[])
+    for name, value in (('auth_type', 'admin_token'), ('timeout', 30),
+                        ('endpoint', 'http://127.0.0.1:9/v1'),
+                        ('token', 'admin:admin')):
+        conf.set_override(name, value, group='api')
+    leader = k8s_conf.LeaderSettings(enabled=True, lease_duration=20.0,
+                                     renew_deadline=12.0)
+
+    capped = notifier.instance_ha_connector(conf, leader=leader)
+    plain = notifier.instance_ha_connector(conf)
+
+    assert capped.session.timeout == 8.0
+    assert plain.session.timeout == 30
