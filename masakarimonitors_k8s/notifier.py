@@ -28,8 +28,10 @@ every attempt it asks ``warrant(notification)`` (the decision engine's
 current view of the host, see :mod:`masakarimonitors_k8s.hosts`). A STOPPED
 for a host that is Ready again waits; one for a host that recovered, was
 excluded or deleted without evidence, or failed again in a new episode is
-withdrawn. A STARTED that arrives while the STOPPED of its episode is still
-never attempted cancels both: Masakari never heard of that failure.
+withdrawn. A STARTED supersedes a STOPPED still pending: even one this
+replica never attempted may have reached Masakari from a replica that led
+before it, or from this monitor before a restart, and a STARTED is only
+recorded by Masakari, never acted upon.
 
 What Masakari's answers mean here (masakari/ha/api.py):
 
@@ -242,21 +244,6 @@ class DeliveryQueue:
     def offer(self, notification):
         with self._lock:
             previous = self._pending.get(notification.hostname)
-            if (previous is not None
-                    and notification.intent.event is policy.Event.STARTED
-                    and previous.notification.intent.event
-                    is policy.Event.STOPPED
-                    and previous.attempts == 0
-                    and previous.notification.node == notification.node
-                    and previous.notification.episode
-                    == notification.episode):
-                del self._pending[notification.hostname]
-                self.stats.withdrawn += 1
-                LOG.info('Host %s recovered before its %s was delivered: '
-                         'Masakari never heard of the failure, so neither '
-                         'is sent.', notification.hostname,
-                         previous.notification.describe())
-                return
             if previous is not None:
                 self.stats.superseded += 1
                 LOG.info('Superseding undelivered %s for host %s by %s.',
