@@ -18,13 +18,16 @@ The scenarios of ``test_scenarios.py`` run on every backend; these need
 the real kube-apiserver, controller-manager and kubectl: Pod Security
 admission of the chart's pods, the real node lifecycle controller's
 verdict, the monitor's Events as ``kubectl describe node`` shows them,
-and a ``helm upgrade`` that rolls the Deployment under a failure.
+a ``helm upgrade`` that rolls the Deployment under a failure, and
+``helm test`` with the Keystone password from the operator's Secret.
 """
 
 import json
+import re
 
 import pytest
 
+from masakarimonitors_k8s.testing import keystone as fake_keystone
 from tests.e2e.backends import controlplane as backend_module
 from tests.e2e import test_scenarios as scenarios
 
@@ -32,6 +35,12 @@ pytestmark = pytest.mark.timeout(900)
 
 UNREACHABLE = 'node.kubernetes.io/unreachable'
 MASAKARI_NOTIFIED = 'MasakariNotified'
+# OpenStack-Helm's masakari chart keeps the user's openrc in this Secret.
+KEYSTONE_USER_SECRET = 'masakari-keystone-user'
+RIGHT_PASSWORD = 'the-right-password'
+WRONG_PASSWORD = 'not-the-password'
+COMPUTE_SELECTOR = 'openstack-compute-node=enabled'
+KEYSTONE_REFUSED = 'Keystone refused the [api] credentials (HTTP 401)'
 
 
 @pytest.fixture
@@ -151,3 +160,55 @@ def test_monitor_restarted_with_a_node_down_reports_it_once(cp_backend):
     expect.append((down, scenarios.STARTED, scenarios.NORMAL))
     scenarios.expect_notifications(cp_backend, expect,
                                    timeout=cp_backend.timeouts.recovery)
+
+
+def test_helm_test_passes_with_the_right_password_and_fails_with_a_wrong_one(
+        cp_backend):
+    masakari = cp_backend._masakari
+    with fake_keystone.FakeKeystone(masakari.url, masakari.token,
+                                    username='masakari',
+                                    password=RIGHT_PASSWORD) as keystone:
+        # The operator's Secret; the chart passes its OS_PASSWORD to the
+        # pods as OS_API__PASSWORD, never through values.
+        cp_backend.put_secret(KEYSTONE_USER_SECRET,
+                              {'OS_USERNAME': 'masakari',
+                               'OS_PASSWORD': RIGHT_PASSWORD})
+        # The compute nodes only, as OpenStack-Helm labels them: the
+        # control-plane Node is no Masakari host, and the check fails on
+        # any node in scope without one.
+        values = scenarios.monitor_values(cp_backend,
+                                          node_selector=COMPUTE_SELECTOR)
+        values.update({
+            'conf.masakarimonitors.api.auth_type': 'password',
+            'conf.masakarimonitors.api.token': None,
+            'conf.masakarimonitors.api.auth_url': keystone.auth_url,
+            'secrets.identity.masakari': KEYSTONE_USER_SECRET,
+        })
+        cp_backend.deploy_monitor(values)
+
+        passed = cp_backend.helm_test()
+        assert passed.returncode == 0, (passed.output, passed.pod_log)
+        assert 'Succeeded' in passed.output, passed.output
+        assert re.search(r'^masakari-api +OK ', passed.pod_log,
+                         re.MULTILINE), passed.pod_log
+        assert ' 0 FAIL,' in passed.pod_log, passed.pod_log
+        assert ('masakari', True) in keystone.attempts
+
+        # The Secret's password is no longer Keystone's: the next
+        # `helm test` must fail, and say why in one line.
+        cp_backend.put_secret(KEYSTONE_USER_SECRET,
+                              {'OS_USERNAME': 'masakari',
+                               'OS_PASSWORD': WRONG_PASSWORD})
+        failed = cp_backend.helm_test()
+        assert failed.returncode != 0, failed.output
+        assert 'failed' in failed.output.lower(), failed.output
+        assert failed.pod.name in failed.output, failed.output
+        assert re.search(r'^masakari-api +FAIL +%s' % re.escape(
+            KEYSTONE_REFUSED), failed.pod_log, re.MULTILINE), failed.pod_log
+        assert ('masakari', False) in keystone.attempts
+        test_pod = cp_backend.plane.api(
+            'GET', '/api/v1/namespaces/%s/pods/%s' % (
+                backend_module.NAMESPACE, failed.pod.name))
+        assert test_pod['status']['phase'] == 'Failed'
+        assert test_pod['metadata']['uid'] != \
+            passed.pod.release.item['metadata']['uid']

@@ -132,3 +132,26 @@ def test_templates_the_emulation_cannot_run_are_refused(release, tmp_path,
         changed = pods.Release(objects)
         pod = unstarted_pod(changed, tmp_path)
         pod.environment()
+
+
+def test_password_from_an_existing_secret_is_read_as_the_kubelet_does(
+        tmp_path):
+    release = pods.Release.render({
+        'conf.masakarimonitors.api.auth_type': 'password',
+        'conf.masakarimonitors.api.token': None,
+        'secrets.identity.masakari': 'masakari-keystone-user'})
+    cluster = {('Secret', 'masakari-keystone-user'): {
+        'OS_PASSWORD': b'from-the-secret'}}
+    name = 'masakari-hostmonitor-z-c'
+    pod = pods.Pod(release, name=name, root=tmp_path / name,
+                   cluster=lambda kind, name: cluster.get((kind, name)))
+    assert pod.environment()['OS_API__PASSWORD'] == 'from-the-secret'
+
+    # The release does not carry the operator's Secret: without the
+    # cluster's, the pod cannot start, as a kubelet would refuse it.
+    alone = pods.Pod(release, name=name, root=tmp_path / 'alone')
+    with pytest.raises(pods.UnsupportedTemplate,
+                       match='OS_API__PASSWORD: Secret '
+                             'masakari-keystone-user has no key '
+                             'OS_PASSWORD'):
+        alone.environment()

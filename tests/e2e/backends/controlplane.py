@@ -33,13 +33,27 @@ pod, so each pod the cluster created is run as a local process
 for the chart's own ServiceAccount: the real API server enforces exactly
 the chart's RBAC.
 
+``helm test`` (:meth:`ControlPlaneBackend.helm_test`) gets the same
+treatment: helm creates the chart's test hook Pod, the scheduler places it
+on the control-plane Node and kwok marks it Running (kwok's ``pod-ready``
+stage; the ``pod-complete`` one is for Job pods only). This backend then
+plays that Pod's kubelet: it runs the Pod's command as the API server
+holds it (env from ``secretKeyRef`` read from the real Secret, the
+mounted conf Secret, the ServiceAccount token volume filled with a
+TokenRequest token bound to the Pod), and writes the exit code to the
+Pod's status subresource as ``Succeeded`` or ``Failed``. kwok's stages
+select Pending pods (ready) or deleted ones (delete) only, so the
+terminal phase stays; helm reads it and passes or fails.
+
 Failures are real: stopping a worker stops kwok renewing its Lease, and
 the real node lifecycle controller marks it ``Ready=Unknown`` and taints
 it after its grace period (20 s here); starting it again lets kwok report
 it Ready. Cordon and taints go through the kubectl built with the rest.
 """
 
+import base64
 import contextlib
+import datetime
 import itertools
 import json
 import os
@@ -72,6 +86,11 @@ POD_SECURITY_LABELS = {
 }
 HELM_TIMEOUT = 300
 TOKEN_SECONDS = 3600
+# How long `helm test` and the check it runs may take; the check's own
+# requests time out well before.
+HELM_TEST_TIMEOUT = 180
+HOOK_ANNOTATION = 'helm.sh/hook'
+TOKEN_FILE_VARIABLE = 'OS_K8S__TOKEN_FILE'
 
 
 class ControlPlaneSession:
@@ -175,10 +194,102 @@ class ClusterPods(pods.Deployment):
                           if pod not in taken), None),
             timeout=self._backend.timeouts.deploy,
             what='the ReplicaSet to create a pod')
-        pod = pods.Pod(self.release, name=name, root=self._workdir / name)
+        pod = pods.Pod(self.release, name=name, root=self._workdir / name,
+                       cluster=self._backend.cluster_data)
         pod.start()
         self._pods.append(pod)
         return pod
+
+
+class LivePod:
+    """A Pod as the API server holds it, in the shape pods.Pod reads.
+
+    pods.Pod runs a :class:`pods.Release`'s rendered pod template; a hook
+    Pod is run from the object helm created instead, with the fields the
+    API server's admission added (the ServiceAccount token volume).
+    """
+
+    def __init__(self, item, cluster_data):
+        self.item = item
+        self.namespace = item['metadata']['namespace']
+        self.pod_spec = item['spec']
+        containers = self.pod_spec['containers']
+        if len(containers) != 1 or self.pod_spec.get('initContainers'):
+            raise pods.UnsupportedTemplate(
+                'hook Pod %s: one container, no init containers expected'
+                % item['metadata']['name'])
+        self.container = containers[0]
+        self.termination_grace = float(
+            self.pod_spec.get('terminationGracePeriodSeconds', 30))
+        self.data_of = cluster_data
+
+
+class HookPod(pods.Pod):
+    """A helm hook Pod's container as a local process.
+
+    Besides what pods.Pod emulates, fills the projected ServiceAccount
+    volume a kubelet fills (token, ``kube-root-ca.crt``, namespace); the
+    token is ``token`` (TokenRequest, bound to this Pod). The conf the
+    backend renders names its own token file, so the environment points
+    ``[k8s] token_file`` at the mounted one, where the kubelet puts it.
+    """
+
+    def __init__(self, live_pod, *, root, token):
+        super().__init__(live_pod, name=live_pod.item['metadata']['name'],
+                         root=root)
+        self._token = token
+        self._token_path = None
+
+    def environment(self):
+        environment = super().environment()
+        if self._token_path is not None:
+            environment[TOKEN_FILE_VARIABLE] = str(self._token_path)
+        return environment
+
+    def wait(self, timeout):
+        """The exit code; SIGKILL and None past ``timeout`` seconds."""
+        try:
+            return self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def _fill_from(self, source, target, mode):
+        if 'serviceAccountToken' in source:
+            path = target / source['serviceAccountToken']['path']
+            path.write_text(self._token)
+            os.chmod(path, mode)
+            self._token_path = path
+            return
+        if 'downwardAPI' in source:
+            fields = {'metadata.namespace': self.release.namespace,
+                      'metadata.name': self.name}
+            for item in source['downwardAPI'].get('items') or ():
+                field = (item.get('fieldRef') or {}).get('fieldPath')
+                if field not in fields:
+                    raise pods.UnsupportedTemplate(
+                        'downwardAPI %r is not emulated' % (item,))
+                path = target / item['path']
+                path.write_text(fields[field])
+                os.chmod(path, item.get('mode', mode))
+            return
+        super()._fill_from(source, target, mode)
+
+
+class HelmTestRun:
+    """What one ``helm test`` did: helm's exit code and output, the Pod."""
+
+    def __init__(self, returncode, output, pod):
+        self.returncode = returncode
+        self.output = output
+        #: The HookPod run for the test Pod (its log), or None.
+        self.pod = pod
+
+    @property
+    def pod_log(self):
+        if self.pod is None:
+            return ''
+        return self.pod.log_path.read_text(errors='replace')
 
 
 class ControlPlaneBackend(base.Backend):
@@ -208,6 +319,7 @@ class ControlPlaneBackend(base.Backend):
         self._deployment = None
         self._retired = []
         self._token_file = self._workdir / 'serviceaccount' / 'token'
+        self._helm_tests = itertools.count(1)
 
     # -- lifecycle ------------------------------------------------------
 
@@ -311,6 +423,72 @@ class ControlPlaneBackend(base.Backend):
                       what='the upgraded pods to watch and one to lead')
         return sorted(old_names), new.pod_names()
 
+    def helm_test(self, *, timeout=HELM_TEST_TIMEOUT):
+        """``helm test`` of the release, this backend as the Pod's kubelet.
+
+        Returns a :class:`HelmTestRun`; helm's exit code is not checked.
+        """
+        number = next(self._helm_tests)
+        workdir = self._workdir / ('helm-test-%d' % number)
+        workdir.mkdir(parents=True)
+        name = self._test_pod_name()
+        previous = self._api_pod(name)
+        previous_uid = previous and previous['metadata']['uid']
+        output_path = workdir / 'helm-test.log'
+        with open(output_path, 'wb') as output:
+            helm = subprocess.Popen(
+                [render.helm_binary(), 'test', RELEASE, '-n', NAMESPACE,
+                 '--timeout', '%ds' % timeout],
+                stdin=subprocess.DEVNULL, stdout=output,
+                stderr=subprocess.STDOUT, cwd=render.REPO_ROOT,
+                env=dict(os.environ,
+                         KUBECONFIG=self.plane.endpoints.admin_kubeconfig))
+        hook = None
+        try:
+            # helm deletes the last run's Pod first (before-hook-creation);
+            # the new one is the one with another uid, once kwok has
+            # "started" it.
+            item = self.wait_for(
+                lambda: helm.poll() is not None or self._started_pod(
+                    name, previous_uid),
+                timeout=timeout, what='helm to create the test Pod and '
+                'kwok to mark it Running')
+            if isinstance(item, dict):
+                hook = self._run_hook_pod(item, workdir, timeout)
+            helm.wait(timeout + 60)
+        finally:
+            if helm.poll() is None:
+                helm.kill()
+                helm.wait()
+        return HelmTestRun(helm.returncode,
+                           output_path.read_text(errors='replace'), hook)
+
+    def cluster_data(self, kind, name):
+        """{key: bytes} of a Secret or ConfigMap in the namespace, or None."""
+        resource = {'Secret': 'secrets', 'ConfigMap': 'configmaps'}[kind]
+        item = self.plane.api('GET', '/api/v1/namespaces/%s/%s/%s' % (
+            NAMESPACE, resource, name), expect=(200, 404))
+        if item.get('kind') != kind:
+            return None
+        if kind == 'Secret':
+            return {key: base64.b64decode(value)
+                    for key, value in (item.get('data') or {}).items()}
+        return {key: value.encode('utf-8')
+                for key, value in (item.get('data') or {}).items()}
+
+    def put_secret(self, name, string_data):
+        """Create or replace a Secret the operator keeps (not the chart's)."""
+        body = {'apiVersion': 'v1', 'kind': 'Secret',
+                'metadata': {'name': name, 'namespace': NAMESPACE},
+                'type': 'Opaque', 'stringData': dict(string_data)}
+        path = '/api/v1/namespaces/%s/secrets' % NAMESPACE
+        existing = self.plane.api('GET', '%s/%s' % (path, name),
+                                  expect=(200, 404))
+        if existing.get('kind') == 'Secret':
+            self.plane.api('PUT', '%s/%s' % (path, name), body)
+        else:
+            self.plane.api('POST', path, body)
+
     def monitor_pods(self):
         return self._deployment.pod_names() if self._deployment else []
 
@@ -347,6 +525,82 @@ class ControlPlaneBackend(base.Backend):
         """A forced delete, as the kind backend's kill does."""
         self.plane.api('DELETE', '/api/v1/namespaces/%s/pods/%s' % (
             NAMESPACE, name), {'gracePeriodSeconds': 0}, expect=(200, 404))
+
+    def _test_pod_name(self):
+        names = [item['metadata']['name'] for item in self._release.objects
+                 if item['kind'] == 'Pod'
+                 and HOOK_ANNOTATION in (item['metadata'].get('annotations')
+                                         or {})]
+        if len(names) != 1:
+            raise AssertionError('expected one test hook Pod, rendered %s'
+                                 % names)
+        return names[0]
+
+    def _api_pod(self, name):
+        item = self.plane.api('GET', '/api/v1/namespaces/%s/pods/%s' % (
+            NAMESPACE, name), expect=(200, 404))
+        return item if item.get('kind') == 'Pod' else None
+
+    def _started_pod(self, name, previous_uid):
+        item = self._api_pod(name)
+        if (item is None or item['metadata']['uid'] == previous_uid
+                or item['metadata'].get('deletionTimestamp')
+                or (item.get('status') or {}).get('phase') != 'Running'):
+            return None
+        return item
+
+    def _run_hook_pod(self, item, workdir, timeout):
+        """Run the Pod's container to its end; write the phase as kubelet."""
+        metadata = item['metadata']
+        token = self.plane.api(
+            'POST', '/api/v1/namespaces/%s/serviceaccounts/%s/token' % (
+                NAMESPACE, item['spec']['serviceAccountName']),
+            {'apiVersion': 'authentication.k8s.io/v1',
+             'kind': 'TokenRequest',
+             'spec': {'expirationSeconds': TOKEN_SECONDS,
+                      'boundObjectRef': {'apiVersion': 'v1', 'kind': 'Pod',
+                                         'name': metadata['name'],
+                                         'uid': metadata['uid']}}}
+        )['status']['token']
+        hook = HookPod(LivePod(item, self.cluster_data),
+                       root=workdir / metadata['name'], token=token)
+        hook.start()
+        exit_code = hook.wait(timeout)
+        self._set_terminated(item, exit_code)
+        return hook
+
+    def _set_terminated(self, item, exit_code):
+        """PATCH pods/status: phase and container state, as a kubelet."""
+        now = datetime.datetime.now(datetime.timezone.utc).strftime(
+            '%Y-%m-%dT%H:%M:%SZ')
+        failed = exit_code != 0
+        status = item.get('status') or {}
+        containers = []
+        for container in status.get('containerStatuses') or ():
+            started = ((container.get('state') or {}).get('running')
+                       or {}).get('startedAt', now)
+            containers.append(dict(container, ready=False, started=False,
+                                   state={'terminated': {
+                                       'exitCode': (137 if exit_code is None
+                                                    else exit_code),
+                                       'reason': ('Error' if failed
+                                                  else 'Completed'),
+                                       'startedAt': started,
+                                       'finishedAt': now}}))
+        reason = 'PodFailed' if failed else 'PodCompleted'
+        conditions = [
+            dict(condition, status='False', reason=reason,
+                 lastTransitionTime=now)
+            if condition['type'] in ('Ready', 'ContainersReady')
+            else condition
+            for condition in status.get('conditions') or ()]
+        self.plane.api(
+            'PATCH', '/api/v1/namespaces/%s/pods/%s/status' % (
+                NAMESPACE, item['metadata']['name']),
+            {'status': {'phase': 'Failed' if failed else 'Succeeded',
+                        'conditions': conditions,
+                        'containerStatuses': containers}},
+            content_type='application/merge-patch+json')
 
     def _write_token(self):
         """A TokenRequest token of the chart's ServiceAccount.

@@ -27,7 +27,8 @@ turns the Deployment's container into a process:
   rendered Secrets and ConfigMaps, with the projected ``defaultMode``;
   paths in the command under a mount point are mapped there;
 * ``env`` is resolved as the kubelet does (``fieldRef`` to the pod's name
-  and namespace), on top of an almost empty environment;
+  and namespace, ``secretKeyRef`` from the release's Secrets or, given
+  ``cluster``, from the cluster's), on top of an almost empty environment;
 * the pods share this machine's network instead of having one each, so
   the container's one port (the status port of the probes) is published
   on a free loopback port, as ``docker run -p 127.0.0.1::8080`` would:
@@ -196,10 +197,13 @@ class Release:
 class Pod:
     """One replica: the Deployment's container as a local process."""
 
-    def __init__(self, release, *, name, root):
+    def __init__(self, release, *, name, root, cluster=None):
         self.release = release
         self.name = name
         self.root = pathlib.Path(root)
+        # (kind, name) -> {key: bytes} or None: the objects a cluster has
+        # besides the release's, e.g. an existing Keystone user Secret.
+        self._cluster = cluster
         self.log_path = self.root / 'container.log'
         self._mounts = {}
         self._process = None
@@ -276,7 +280,9 @@ class Pod:
         if tmp != '/tmp':
             environment['TMPDIR'] = tmp
         for variable in self.release.container.get('env') or ():
-            environment[variable['name']] = self._env_value(variable)
+            value = self._env_value(variable)
+            if value is not None:
+                environment[variable['name']] = value
         # The pod's own network, made a loopback port of this machine.
         environment[STATUS_HOST_VARIABLE] = LOOPBACK
         environment[STATUS_PORT_VARIABLE] = str(next(
@@ -337,9 +343,29 @@ class Pod:
         raise UnsupportedTemplate('probe port %r is not a container port'
                                   % (port,))
 
+    def data_of(self, kind, name):
+        """{key: bytes} of a Secret or ConfigMap the pod can read, or None."""
+        data = self.release.data_of(kind, name)
+        if data is None and self._cluster is not None:
+            data = self._cluster(kind, name)
+        return data
+
     def _env_value(self, variable):
+        """The variable's value; None when an optional source is absent."""
         if 'value' in variable:
             return variable['value']
+        secret_ref = (variable.get('valueFrom') or {}).get('secretKeyRef')
+        if secret_ref is not None:
+            data = self.data_of('Secret', secret_ref['name'])
+            if data is None or secret_ref['key'] not in data:
+                if secret_ref.get('optional'):
+                    return None
+                # A kubelet would hold the pod in CreateContainerConfigError.
+                raise UnsupportedTemplate('env %s: Secret %s has no key %s'
+                                          % (variable['name'],
+                                             secret_ref['name'],
+                                             secret_ref['key']))
+            return data[secret_ref['key']].decode()
         field = ((variable.get('valueFrom') or {}).get('fieldRef')
                  or {}).get('fieldPath')
         fields = {
@@ -387,7 +413,7 @@ class Pod:
                                       % sorted(source))
         kind, spec = next(iter(source.items()))
         name = spec.get('name') or spec.get('secretName')
-        data = self.release.data_of(
+        data = self.data_of(
             'Secret' if kind == 'secret' else 'ConfigMap', name)
         if data is None:
             if spec.get('optional'):
