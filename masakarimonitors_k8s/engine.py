@@ -487,7 +487,7 @@ class DecisionEngine:
         self.hostnames.forget(name)
         state = assessment = None
         if record is not None and not record.deleted:
-            # A tombstone holds nothing of a monitored host any more.
+            # A tombstone left the zone counts and owes nothing new.
             state, assessment = record.node, record.assessment
             self._count(record, -1)
             record.zone, record.failed = None, False
