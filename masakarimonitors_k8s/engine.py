@@ -78,10 +78,10 @@ class Notification:
 
 @dataclasses.dataclass
 class HostRecord:
-    """All the engine knows of one host; the decision thread's alone.
+    """All the engine knows of one host; only the decision thread writes it.
 
-    Other threads see a host only through the immutable HostView derived
-    from this record (:meth:`DecisionEngine._publish`).
+    The threads that act see a host only through the immutable HostView
+    derived from this record (:meth:`DecisionEngine._publish`).
     """
     name: str
     node: object = None             # kube.nodes.NodeState, last seen
