@@ -68,18 +68,19 @@ class InboxSink:
         self._kind = kind
         self.posted = 0
 
-    def _put(self, what, data):
+    def post(self, what, data):
+        """Hand ``data`` of kind ``what`` to the decision thread."""
         self.posted += 1
         self._inbox.put((self._kind, what, data))
 
     def replace(self, states):
-        self._put('replace', states)
+        self.post('replace', states)
 
     def event(self, event_type, state):
-        self._put('event', (event_type, state))
+        self.post('event', (event_type, state))
 
     def fresh(self, fresh):
-        self._put('fresh', fresh)
+        self.post('fresh', fresh)
 
 
 class Monitor:
@@ -164,7 +165,7 @@ class Monitor:
             self._fencing_sink = InboxSink(self.inbox, 'fencing')
             self.fencing = fencing_coordinator.FencingCoordinator(
                 settings=settings, directory=directory, fencer=fencer,
-                kube=kube, post=self._fencing_sink._put,
+                kube=kube, post=self._fencing_sink.post,
                 may_act=lambda: self.may_act,
                 may_fence=self.guards.may_fence, tell=self._tell,
                 clock=self.clock, stop_event=self.stop_event,
@@ -194,7 +195,7 @@ class Monitor:
         if notification.host_status == 'NORMAL' and (
                 notification.event == 'STOPPED'):
             # The engine owes a deleted host its NORMAL until now.
-            self._deliveries_sink._put('final', (notification.node,
+            self._deliveries_sink.post('final', (notification.node,
                                                  notification.episode))
 
     def node_view_healthy(self):

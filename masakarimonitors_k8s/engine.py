@@ -22,10 +22,14 @@ a window runs out, and hands each resulting notification to an ``outbox``
 in one decision thread that also owns the clock, so no lock is needed and
 tests drive it by calling methods directly.
 
-It owns each host's whole record (node state, lease, assessment, BMC
-evidence, failure episode, zone accounting) with one lifecycle: seen,
-failed episode, forgotten. After every change it publishes the host's
-current :class:`~masakarimonitors_k8s.hosts.HostView` on a
+Everything it knows of one host lives in one :class:`HostRecord`, with
+one lifecycle: created when the Node is first seen in scope, a failure
+episode started and ended on the FAILED/HEALTHY transitions, and removed
+in one place, :meth:`DecisionEngine._forget` (a host deleted while owed
+its NORMAL stays as a tombstone record until that is delivered). State
+kept in parallel per-host maps is what let a path forget one piece of a
+host. After every change the engine publishes the host's current
+:class:`~masakarimonitors_k8s.hosts.HostView` on a
 :class:`~masakarimonitors_k8s.hosts.HostBoard`, which the parts acting in
 other threads re-read at the moment they act.
 """
@@ -72,6 +76,35 @@ class Notification:
                    self.intent.reason))
 
 
+@dataclasses.dataclass
+class HostRecord:
+    """All the engine knows of one host; only the decision thread writes it.
+
+    The threads that act see a host only through the immutable HostView
+    derived from this record (:meth:`DecisionEngine._publish`).
+    """
+    name: str
+    node: object = None             # kube.nodes.NodeState, last seen
+    assessment: object = None       # policy.Assessment; None until judged
+    # The current failure episode (see hosts.py); None while not failing.
+    episode: int | None = None
+    # The episode whose NORMAL was offered: one NORMAL per episode.
+    normal_episode: int | None = None
+    # What the BMC verified, and the server wall time of that reading.
+    bmc_evidence: str | None = None
+    bmc_evidence_time: float | None = None
+    # Our monotonic time of the last Ready=True: older BMC readings lapse.
+    ready_seen_at: float = float('-inf')
+    # Where the storm guard's zone counts hold this host (None: not
+    # counted), and whether it counts there as failed.
+    zone: str | None = None
+    failed: bool = False
+    # A tombstone: the Node is gone while failed with fencing evidence;
+    # the NORMAL of ``episode`` is still owed. Only that delivery (or the
+    # Node's return, as a new record) ends it.
+    deleted: bool = False
+
+
 class Counters:
     """Plain counters the engine keeps; observability reads them."""
 
@@ -99,28 +132,24 @@ class DecisionEngine:
         self._on_transition = on_transition
         self._on_forget = on_forget
         self.board = board if board is not None else hosts.HostBoard()
-        self._episodes = {}       # name -> current failure episode
+        self._hosts = {}        # name -> HostRecord
         self._episode_seq = 0
-        self._tombstones = {}     # name -> episode owed a NORMAL
-        self._ready_seen_at = {}  # name -> monotonic of last Ready=True
-        self._normal_episode = {}  # name -> episode that got its NORMAL
         self._translator = translator
         self._settings = settings
         self._outbox = outbox
         self._clock = server_clock
-        self._nodes = {}        # name -> NodeState
+        # Leases are kept apart from the host records: a Lease is an input
+        # with a life of its own (it may come before its Node, outlive it,
+        # or belong to a node out of scope), and a lease relist replaces
+        # them all at once.
         self._leases = {}       # name -> LeaseState
-        self._assessments = {}  # name -> policy.Assessment
         self._deadlines = []    # heap of (monotonic, name)
         # The storm guard's view: zone -> [monitored nodes, failed nodes],
-        # kept incrementally (a recount per event would cost O(nodes)).
-        self._zone_of = {}
-        self._failed = set()
+        # kept incrementally from the records' zone and failed fields (a
+        # recount per event would cost O(nodes)).
         self._zone_counts = {}
         self.lease_view_fresh = True
         self._last_lease_heard = None   # monotonic
-        # name -> (what the BMC verified, server wall time of the reading)
-        self._bmc_evidence = {}
         # While the node watch is down, no window may run out on old
         # observations: the verdicts wait for a fresh view.
         self.node_view_fresh = True
@@ -135,11 +164,15 @@ class DecisionEngine:
                 'them (network partition, kubelet crash).')
 
     # -- state queries (observability, tests) --------------------------
+    # The metrics scrape calls some of these from another thread: they
+    # read single attributes of a snapshot of the records.
     def assessment(self, name):
-        return self._assessments.get(name)
+        record = self._monitored(name)
+        return record and record.assessment
 
     def node(self, name):
-        return self._nodes.get(name)
+        record = self._monitored(name)
+        return record and record.node
 
     def zone_counts(self):
         """{zone: (monitored, failed)}; failed = FAILED or RECOVERING."""
@@ -147,7 +180,8 @@ class DecisionEngine:
                 for zone, counts in self._zone_counts.items()}
 
     def is_failed(self, name):
-        return name in self._failed
+        record = self._monitored(name)
+        return record is not None and record.failed
 
     def host(self, name):
         """The published view of a host (any thread)."""
@@ -160,9 +194,10 @@ class DecisionEngine:
 
     def health_counts(self):
         counts = {health: 0 for health in policy.Health}
-        # A snapshot: the metrics scrape reads this from another thread.
-        for assessment in list(self._assessments.values()):
-            counts[assessment.health] += 1
+        for record in self._monitored_records():
+            assessment = record.assessment
+            if assessment is not None:
+                counts[assessment.health] += 1
         return counts
 
     # -- inputs --------------------------------------------------------
@@ -176,9 +211,9 @@ class DecisionEngine:
             if state is not None:
                 seen.add(state.name)
             self.node_event('ADDED', state)
-        for name in list(self._nodes):
-            if name not in seen:
-                self._forget(name, 'no longer listed', deleted=True)
+        for record in self._monitored_records():
+            if record.name not in seen:
+                self._forget(record.name, 'no longer listed', deleted=True)
 
     def node_event(self, kind, state):
         if state is None:
@@ -192,28 +227,32 @@ class DecisionEngine:
             self.counters.malformed_objects += 1
             LOG.warning('Node %s (resourceVersion %s): %s', state.name,
                         state.resource_version, '; '.join(state.problems))
-        known = state.name in self._nodes or state.name in self._tombstones
+        record = self._hosts.get(state.name)
         if state.excluded:
-            if known:
+            if record is not None:
                 self._forget(state.name, 'excluded by label')
             return
         if state.hostname is None:
             self.counters.unmapped_nodes += 1
-            if known:
+            if record is not None:
                 self._forget(state.name, 'lost its Masakari host name')
             return
+        if record is None or record.deleted:
+            # First seen, or back after its Node was deleted: a new host
+            # as far as failures go (its owed NORMAL, if any, lapses).
+            record = self._hosts[state.name] = HostRecord(state.name)
         if state.ready == 'True':
             # Any sign of life invalidates BMC evidence read before it.
-            self._ready_seen_at[state.name] = self._clock.now().monotonic
-            if self._bmc_evidence.pop(state.name, None) is not None:
+            record.ready_seen_at = self._clock.now().monotonic
+            if record.bmc_evidence is not None:
+                self._drop_bmc_evidence(record)
                 LOG.warning('Node %s is Ready again: the BMC "Off" reading '
                             'no longer counts as fencing evidence.',
                             state.name)
-        self._tombstones.pop(state.name, None)
-        self._nodes[state.name] = state
+        record.node = state
         self.hostnames.observe(state.name, state.hostname)
-        self._account(state.name, zone=state.zone or '')
-        self._evaluate(state.name)
+        self._account(record, zone=state.zone or '')
+        self._evaluate(record)
 
     def replace_leases(self, states):
         """A (re)list of leases: O(N), one rebase and one reschedule."""
@@ -259,8 +298,9 @@ class DecisionEngine:
                 self._schedule_lease_check(lease)
             if was_silent:
                 self._rebase_lease_silence(observed_at)
-        if evaluate and lease.name in self._nodes:
-            self._evaluate(lease.name)
+        record = self._monitored(lease.name)
+        if evaluate and record is not None:
+            self._evaluate(record)
 
     def bmc_evidence(self, name, evidence, episode=None, read_at=None):
         """Record what the BMC of a failed node's host verified.
@@ -272,38 +312,40 @@ class DecisionEngine:
         seen Ready since the reading and not cordoned for maintenance, and
         until the node is next seen Ready.
         """
-        state = self._nodes.get(name)
-        if state is None:
+        record = self._monitored(name)
+        if record is None:
             return
-        assessment = self._assessments.get(name)
+        assessment = record.assessment
         if assessment is None or assessment.health is not (
                 policy.Health.FAILED):
             return
-        if episode is not None and episode != self._episodes.get(name):
+        if episode is not None and episode != record.episode:
             return
         now = self._clock.now()
         read_at = now.monotonic if read_at is None else read_at
         if evidence:
-            if read_at <= self._ready_seen_at.get(name, float('-inf')):
+            if read_at <= record.ready_seen_at:
                 LOG.info('Node %s: ignoring a BMC reading older than its '
                          'last Ready=True.', name)
                 return
-            if policy.in_maintenance(state, self._settings):
+            if policy.in_maintenance(record.node, self._settings):
                 LOG.warning('Node %s is cordoned (maintenance): its BMC '
                             'reading (%s) is no fencing evidence.', name,
                             evidence)
                 return
-            self._bmc_evidence[name] = (
-                evidence, now.wall - max(0.0, now.monotonic - read_at))
+            record.bmc_evidence = evidence
+            record.bmc_evidence_time = (
+                now.wall - max(0.0, now.monotonic - read_at))
         else:
-            self._bmc_evidence.pop(name, None)
-        self._evaluate(name)
+            self._drop_bmc_evidence(record)
+        self._evaluate(record)
 
     def delivered(self, name, episode):
         """A notification of ``episode`` got its final answer."""
-        if self._tombstones.get(name) == episode and name not in (
-                self._nodes):
-            del self._tombstones[name]
+        record = self._hosts.get(name)
+        if (record is not None and record.deleted
+                and record.episode == episode):
+            del self._hosts[name]
             self.board.withdraw(name)
 
     def set_node_view_fresh(self, fresh):
@@ -325,7 +367,7 @@ class DecisionEngine:
     def next_deadline(self):
         while self._deadlines:
             when, name = self._deadlines[0]
-            if name in self._nodes:
+            if self._monitored(name) is not None:
                 return when
             heapq.heappop(self._deadlines)
         return None
@@ -345,14 +387,40 @@ class DecisionEngine:
         while self._deadlines and self._deadlines[0][0] <= now.monotonic:
             due.add(heapq.heappop(self._deadlines)[1])
         for name in due:
-            if name in self._nodes:
-                self._evaluate(name)
+            record = self._monitored(name)
+            if record is not None:
+                self._evaluate(record)
 
     def evaluate_all(self):
-        for name in list(self._nodes):
-            self._evaluate(name)
+        for record in self._monitored_records():
+            self._evaluate(record)
 
     # -- internals -----------------------------------------------------
+    def _monitored(self, name):
+        """The record of a host in scope now (not a tombstone), or None."""
+        record = self._hosts.get(name)
+        return None if record is None or record.deleted else record
+
+    def _monitored_records(self):
+        """A snapshot: callers may forget hosts while they iterate."""
+        return [record for record in list(self._hosts.values())
+                if not record.deleted]
+
+    def _publish(self, record):
+        """Publish the view the other threads act on, from the record."""
+        state, assessment = record.node, record.assessment
+        self.board.publish(hosts.HostView(
+            name=record.name, hostname=state.hostname,
+            zone=state.zone or '', health=assessment.health,
+            fenced=assessment.fenced, episode=record.episode,
+            deleted=record.deleted, unschedulable=state.unschedulable,
+            ready=state.ready))
+
+    @staticmethod
+    def _drop_bmc_evidence(record):
+        record.bmc_evidence = None
+        record.bmc_evidence_time = None
+
     def _reschedule_lease_checks(self):
         self._deadlines = [entry for entry in self._deadlines
                            if entry[1] not in self._leases]
@@ -360,12 +428,12 @@ class DecisionEngine:
         for name, lease in self._leases.items():
             if lease.renew_time is not None:
                 self._schedule_lease_check(lease)
-        for name in list(self._nodes):
-            assessment = self._assessments.get(name)
+        for record in self._monitored_records():
+            assessment = record.assessment
             deadline = assessment and policy.next_deadline(assessment,
                                                            self._settings)
             if deadline is not None:
-                heapq.heappush(self._deadlines, (deadline, name))
+                heapq.heappush(self._deadlines, (deadline, record.name))
 
     def _schedule_lease_check(self, lease):
         if not self._settings.watch_leases:
@@ -378,26 +446,22 @@ class DecisionEngine:
             observed_at + self._settings.lease_stale_after + 0.001,
             lease.name))
 
-    def _account(self, name, *, zone=None, failed=None):
-        """Move a node between the zone counters."""
-        old_zone = self._zone_of.get(name)
-        was_failed = name in self._failed
-        new_zone = old_zone if zone is None else zone
-        now_failed = was_failed if failed is None else failed
-        if old_zone is not None:
-            counts = self._zone_counts[old_zone]
-            counts[0] -= 1
-            counts[1] -= was_failed
-            if counts[0] == 0:
-                del self._zone_counts[old_zone]
-        self._zone_of[name] = new_zone
-        counts = self._zone_counts.setdefault(new_zone, [0, 0])
-        counts[0] += 1
-        counts[1] += now_failed
-        if now_failed:
-            self._failed.add(name)
-        else:
-            self._failed.discard(name)
+    def _account(self, record, *, zone=None, failed=None):
+        """Move a host between the zone counters."""
+        if record.zone is not None:
+            self._count(record, -1)
+        if zone is not None:
+            record.zone = zone
+        if failed is not None:
+            record.failed = failed
+        self._count(record, +1)
+
+    def _count(self, record, sign):
+        counts = self._zone_counts.setdefault(record.zone, [0, 0])
+        counts[0] += sign
+        counts[1] += sign * record.failed
+        if counts[0] == 0:
+            del self._zone_counts[record.zone]
 
     def _rebase_lease_silence(self, now_monotonic):
         """We were deaf: count every lease's silence from now.
@@ -418,33 +482,26 @@ class DecisionEngine:
                 <= LEASE_VIEW_MAX_SILENCE)
 
     def _forget(self, name, why, *, deleted=False):
-        self._tombstones.pop(name, None)
-        if name in self._zone_of:
-            old_zone = self._zone_of.pop(name)
-            counts = self._zone_counts[old_zone]
-            counts[0] -= 1
-            counts[1] -= name in self._failed
-            if counts[0] == 0:
-                del self._zone_counts[old_zone]
-            self._failed.discard(name)
-        state = self._nodes.pop(name, None)
+        """The one way a host leaves the engine (or becomes a tombstone)."""
+        record = self._hosts.pop(name, None)
         self.hostnames.forget(name)
-        self._bmc_evidence.pop(name, None)
-        self._ready_seen_at.pop(name, None)
-        self._normal_episode.pop(name, None)
-        episode = self._episodes.pop(name, None)
-        assessment = self._assessments.pop(name, None)
-        view = self.board.get(name)
+        state = assessment = None
+        if record is not None and not record.deleted:
+            # A tombstone left the zone counts and owes nothing new.
+            state, assessment = record.node, record.assessment
+            self._count(record, -1)
+            record.zone, record.failed = None, False
         failed = assessment is not None and assessment.health is (
             policy.Health.FAILED)
-        if (deleted and failed and assessment.fenced and view is not None
-                and state is not None and state.ready != 'True'):
+        if (deleted and failed and assessment.fenced
+                and state.ready != 'True'):
             # The host was dead with evidence when its Node went (a
             # remediation deleting it, an admin releasing its pods): the
             # NORMAL it earned is still owed; a re-registered Node ends
             # this. A Node last seen Ready runs again: nothing is owed.
-            self._tombstones[name] = episode
-            self.board.publish(dataclasses.replace(view, deleted=True))
+            record.deleted = True
+            self._hosts[name] = record
+            self._publish(record)
             LOG.warning('Node %s %s while failed with fencing evidence '
                         '(%s): its STOPPED/NORMAL is still delivered.',
                         name, why, assessment.evidence)
@@ -455,7 +512,7 @@ class DecisionEngine:
                           'FENCING EVIDENCE: Masakari was told UNKNOWN at '
                           'most and will not evacuate its VMs. Check the '
                           'host and fence it by hand if it is dead.', name,
-                          state.hostname if state else '?', why)
+                          state.hostname, why)
             elif assessment is not None and assessment.health is not (
                     policy.Health.HEALTHY):
                 LOG.info('Node %s %s while %s; no longer monitored.', name,
@@ -463,38 +520,32 @@ class DecisionEngine:
         if self._on_forget is not None:
             self._on_forget(name)
 
-    def _evaluate(self, name):
-        state = self._nodes[name]
-        previous = self._assessments.get(name)
+    def _evaluate(self, record):
+        name, state = record.name, record.node
+        previous = record.assessment
         now = self._clock.now()
-        bmc = self._bmc_evidence.get(name) or (None, None)
         current = policy.assess(
             previous, state, self._leases.get(name), now=now,
             settings=self._settings,
             lease_view_fresh=self._lease_view_is_fresh(now),
-            bmc_evidence=bmc[0], bmc_evidence_time=bmc[1])
+            bmc_evidence=record.bmc_evidence,
+            bmc_evidence_time=record.bmc_evidence_time)
         if current.health is policy.Health.HEALTHY:
             # A new failure needs new evidence.
-            self._bmc_evidence.pop(name, None)
-        self._assessments[name] = current
+            self._drop_bmc_evidence(record)
+        record.assessment = current
         failing = current.health in (policy.Health.FAILED,
                                      policy.Health.RECOVERING)
         # A STARTED belongs to the episode it ends.
-        notified_episode = self._episodes.get(name)
+        notified_episode = record.episode
         if not failing:
-            self._episodes.pop(name, None)
-        elif name not in self._episodes:
+            record.episode = None
+        elif record.episode is None:
             self._episode_seq += 1
-            self._episodes[name] = self._episode_seq
-        self.board.publish(hosts.HostView(
-            name=name, hostname=state.hostname, zone=state.zone or '',
-            health=current.health, fenced=current.fenced,
-            episode=self._episodes.get(name),
-            unschedulable=state.unschedulable, ready=state.ready))
-        failed = current.health in (policy.Health.FAILED,
-                                    policy.Health.RECOVERING)
-        if failed != (name in self._failed):
-            self._account(name, failed=failed)
+            record.episode = self._episode_seq
+        self._publish(record)
+        if failing != record.failed:
+            self._account(record, failed=failing)
         if previous is None or previous.health is not current.health:
             self.counters.count_verdict(current.health)
             if previous is not None or current.health is not (
@@ -516,15 +567,14 @@ class DecisionEngine:
             # One NORMAL per episode: evidence that flickers (a taint
             # removed and added again) must not evacuate twice; the first
             # is still pending, or delivered.
-            episode = self._episodes.get(name)
-            if self._normal_episode.get(name) == episode:
+            if record.normal_episode == record.episode:
                 intent = None
             else:
-                self._normal_episode[name] = episode
+                record.normal_episode = record.episode
         if intent is not None:
             notification = Notification(state.hostname, name, intent,
                                         zone=state.zone or '',
-                                        episode=(self._episodes.get(name)
+                                        episode=(record.episode
                                                  or notified_episode))
             if self._settings.fencing == 'none' and (
                     intent.event is policy.Event.STOPPED):

@@ -154,6 +154,32 @@ def test_deleted_node_is_forgotten():
     assert rig.told == [('n1', 'STOPPED', 'UNKNOWN')]
 
 
+def test_every_way_out_leaves_nothing_of_the_host():
+    rig = Rig()
+    down_at = rig.server_time() - 60
+    rig.replace(factories.ready_node('deleted'),
+                factories.ready_node('excluded'),
+                factories.ready_node('unlisted'),
+                factories.powered_off_node('fenced', since=down_at))
+    assert rig.engine.host('fenced').fenced
+
+    rig.event('DELETED', factories.ready_node('deleted'))
+    rig.event('MODIFIED', factories.ready_node(
+        'excluded', labels={'masakari.openstack.org/exclude': 'true'}))
+    rig.event('DELETED', factories.powered_off_node('fenced', since=down_at))
+    rig.replace()
+
+    # Only the tombstone of the fenced host is left, owed its NORMAL.
+    assert list(rig.engine._hosts) == ['fenced']
+    tombstone = rig.engine.host('fenced')
+    assert tombstone.deleted
+    assert rig.engine.node('fenced') is None
+    assert rig.engine.zone_counts() == {}
+    rig.engine.delivered('fenced', tombstone.episode)
+    assert rig.engine._hosts == {}
+    assert rig.engine.board.names() == []
+
+
 def test_node_missing_from_a_relist_is_forgotten():
     rig = Rig()
     rig.replace(*healthy(3))
