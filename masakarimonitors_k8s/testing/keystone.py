@@ -23,6 +23,10 @@ token whose catalog names masakari-api as ``instance-ha`` when the user
 and password match, and 401 (Keystone's body) otherwise. The token it
 issues is the ``user:project`` one noauth2 takes. Nothing else of
 Keystone (scoping rules, token validation, domains) is modelled.
+
+Made with ``held=True`` it accepts connections and answers nothing until
+:meth:`FakeKeystone.answer` is called, as behind a load balancer whose
+Keystone pods are still starting (the monitor's cold-start tests).
 """
 
 import http.server
@@ -42,14 +46,21 @@ class FakeKeystone:
     :param token: the token issued on success, e.g. ``MasakariApi.token``.
     :param username: the one user known.
     :param password: its password; :attr:`password` may be changed later.
+    :param held: hold every request, silent, until :meth:`answer`.
     """
 
     def __init__(self, catalog_url, token, *, username='masakari',
-                 password='secret'):
+                 password='secret', held=False):
         self.catalog_url = catalog_url
         self.token = token
         self.username = username
         self.password = password
+        self.answering = threading.Event()
+        if not held:
+            self.answering.set()
+        self._stopping = threading.Event()
+        #: requests received, held or not.
+        self.requests = 0
         #: (username, accepted) of every authentication, in order.
         self.attempts = []
         self._lock = threading.Lock()
@@ -60,6 +71,7 @@ class FakeKeystone:
                 pass
 
             def do_GET(self):
+                keystone._hold()
                 if self.path.rstrip('/') not in ('', '/v3'):
                     self._json(404, _error(404, 'Not Found',
                                            'no such resource'))
@@ -78,6 +90,7 @@ class FakeKeystone:
                 length = int(self.headers.get('Content-Length') or 0)
                 try:
                     body = json.loads(self.rfile.read(length) or b'{}')
+                    keystone._hold()
                 except ValueError:
                     self._json(400, _error(400, 'Bad Request',
                                            'malformed JSON'))
@@ -99,13 +112,16 @@ class FakeKeystone:
 
             def _json(self, status, body, headers=None):
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header('Content-Type', 'application/json')
-                self.send_header('Content-Length', str(len(data)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header('Content-Type', 'application/json')
+                    self.send_header('Content-Length', str(len(data)))
+                    for key, value in (headers or {}).items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass    # the client gave up while held
 
         self._server = http.server.ThreadingHTTPServer((LOOPBACK, 0),
                                                        Handler)
@@ -128,9 +144,30 @@ class FakeKeystone:
     def auth_url(self):
         return 'http://%s:%d/v3' % (LOOPBACK, self.port)
 
+    def api_section(self, *, timeout=2):
+        """``[api]`` options for masakari-monitors' password plugin."""
+        return {'auth_type': 'password', 'auth_url': self.auth_url,
+                'username': self.username, 'password': self.password,
+                'project_name': 'service', 'user_domain_id': 'default',
+                'project_domain_id': 'default', 'region': REGION,
+                'timeout': str(timeout)}
+
+    def answer(self):
+        """Answer the held requests and every one after."""
+        self.answering.set()
+
     def stop(self):
+        self._stopping.set()
+        self.answering.set()
         self._server.shutdown()
         self._server.server_close()
+
+    def _hold(self):
+        with self._lock:
+            self.requests += 1
+        while not self.answering.wait(0.1):
+            if self._stopping.is_set():
+                break
 
     def _accepts(self, user):
         accepted = (user.get('name') == self.username

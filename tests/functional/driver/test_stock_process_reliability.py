@@ -29,6 +29,7 @@ import pytest
 
 from masakarimonitors_k8s.testing import harness
 from masakarimonitors_k8s.testing import hostmonitor
+from masakarimonitors_k8s.testing import keystone as keystone_mod
 from masakarimonitors_k8s.testing import redfish_bmc
 
 pytestmark = pytest.mark.timeout(240)
@@ -112,7 +113,8 @@ def test_keystone_that_never_answers_at_start(cluster, fresh_masakari,
     masakari = fresh_masakari()
     names = masakari.add_hosts(masakari.host_names(3))
     cluster.add_nodes(names)
-    keystone = hostmonitor.SlowKeystone(masakari.url, masakari.api.token)
+    keystone = keystone_mod.FakeKeystone(masakari.url, masakari.api.token,
+                                         held=True)
     try:
         process = stock(cluster, keystone.api_section(timeout=2))
         # Before: the driver's constructor authenticated, and hung or
