@@ -70,6 +70,12 @@ MONITOR_COMPONENT = 'masakari-hostmonitor'
 CLEAN_EXIT_CODES = (0, -signal.SIGTERM)
 
 
+def unclean_exits(exit_codes):
+    """{pod: exit code} of the pods that did not stop cleanly."""
+    return {name: code for name, code in exit_codes.items()
+            if code not in CLEAN_EXIT_CODES}
+
+
 def kind_worker_name(cluster_name, number):
     """kind's names: <cluster>-worker, <cluster>-worker2, ..."""
     return '%s-worker%s' % (cluster_name, '' if number == 1 else number)
@@ -211,8 +217,7 @@ class TestServerBackend(base.Backend):
             self._pace.stop()
             self.model.close()
             self.server.stop()
-        unclean = {name: code for name, code in exit_codes.items()
-                   if code not in CLEAN_EXIT_CODES}
+        unclean = unclean_exits(exit_codes)
         if unclean:
             raise AssertionError('monitor pods did not stop cleanly on '
                                  'SIGTERM: %s\n%s' % (

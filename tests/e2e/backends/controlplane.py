@@ -354,8 +354,7 @@ class ControlPlaneBackend(base.Backend):
                                expect=(200, 404))
             for name in self._workers:
                 self.plane.delete_node(name)
-        unclean = {name: code for name, code in exit_codes.items()
-                   if code not in apiserver.CLEAN_EXIT_CODES}
+        unclean = apiserver.unclean_exits(exit_codes)
         if unclean:
             raise AssertionError('monitor pods did not stop cleanly on '
                                  'SIGTERM: %s\n%s' % (
@@ -413,8 +412,7 @@ class ControlPlaneBackend(base.Backend):
         new.start()
         self._deployment = new
         exit_codes = old.stop()
-        unclean = {name: code for name, code in exit_codes.items()
-                   if code not in apiserver.CLEAN_EXIT_CODES}
+        unclean = apiserver.unclean_exits(exit_codes)
         if unclean:
             raise AssertionError('old pods did not stop cleanly: %s\n%s'
                                  % (unclean, old.log_tails()))
