@@ -43,6 +43,7 @@ from masakarimonitors_k8s.fencing import coordinator as fencing_coordinator
 from masakarimonitors_k8s.fencing import redfish as fencing_redfish
 from masakarimonitors_k8s import guards as k8s_guards
 from masakarimonitors_k8s.kube import client as kube_client
+from masakarimonitors_k8s.kube import decoding as kube_decoding
 from masakarimonitors_k8s.kube import nodes as kube_nodes
 from masakarimonitors_k8s.kube import reflector as kube_reflector
 from masakarimonitors_k8s import leader as k8s_leader
@@ -144,6 +145,7 @@ class Monitor:
             name='nodes', client=kube, path=NODES_PATH,
             params=kube_client.selector_params(settings.scope.node_selector),
             transform=translator.translate,
+            decoder=kube_decoding.NodeDecoder(),
             sink=InboxSink(self.inbox, 'nodes'), settings=settings.watch,
             idle_timeout=idle_timeout, clock=self.clock,
             stop_event=self.stop_event)]

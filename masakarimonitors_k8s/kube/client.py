@@ -26,7 +26,6 @@ judged against it, not against our own clock).
 """
 
 import email.utils
-import json
 import threading
 import time
 import urllib.parse
@@ -36,6 +35,7 @@ from kubernetes.client import exceptions as k8s_exceptions
 from kubernetes import config as k8s_config
 import urllib3
 
+from masakarimonitors_k8s.kube import decoding
 from masakarimonitors_k8s import policy
 
 
@@ -274,7 +274,7 @@ class KubeClient:
                                   sent_at=sent_at)
         return response
 
-    def _json(self, response, method, path):
+    def _json(self, response, method, path, decode=None):
         # A long body (a LIST page of thousands of nodes) is read while
         # registered, so that a stop breaks it as it breaks watches.
         raw = getattr(response, 'response', None)
@@ -290,8 +290,10 @@ class KubeClient:
             if raw is not None:
                 with self._streams_lock:
                     self._streams.discard(raw)
+        if decode is None or response.status >= 400:
+            decode = decoding.json_document
         try:
-            document = json.loads(data) if data else {}
+            document = decode(data)
         except ValueError as exc:
             raise ApiError('%s %s: answer is not JSON (HTTP %s)'
                            % (method, path, response.status)) from exc
@@ -302,9 +304,11 @@ class KubeClient:
             raise error
         return document
 
-    def get_json(self, path, query=None, *, timeout=None):
+    def get_json(self, path, query=None, *, timeout=None, decode=None):
+        """GET ``path``; ``decode``: bytes -> dict, JSON by default."""
         return self._json(self._request('GET', path, query=query,
-                                        read_timeout=timeout), 'GET', path)
+                                        read_timeout=timeout), 'GET', path,
+                          decode=decode)
 
     def post_json(self, path, body, *, timeout=None):
         return self._json(self._request('POST', path, body=body,
@@ -320,11 +324,13 @@ class KubeClient:
         return self._json(self._request('PUT', path, body=body,
                                         read_timeout=timeout), 'PUT', path)
 
-    def list_pages(self, path, *, params, page_size, continue_token=None):
+    def list_pages(self, path, *, params, page_size, continue_token=None,
+                   decode=None):
         """Yield LIST pages (dicts) until the last ``continue`` token.
 
         ``continue_token`` resumes a LIST whose page failed: the pages
-        before it need not be fetched again.
+        before it need not be fetched again. ``decode``: a page's bytes
+        -> dict (:class:`decoding.NodeDecoder.document`), JSON by default.
         """
         token = continue_token
         while True:
@@ -332,14 +338,15 @@ class KubeClient:
             query['limit'] = page_size
             if token:
                 query['continue'] = token
-            page = self.get_json(path, query)
+            page = self.get_json(path, query, decode=decode)
             yield page
             token = (page.get('metadata') or {}).get('continue')
             if not token:
                 return
 
     def watch(self, path, *, params, resource_version, timeout_seconds,
-              idle_timeout, answer_timeout=None, new_connection=False):
+              idle_timeout, answer_timeout=None, new_connection=False,
+              decode_event=None):
         """Yield (type, object) from a watch stream.
 
         ``answer_timeout`` (default: the read timeout) bounds the wait for
@@ -348,8 +355,11 @@ class KubeClient:
         carries neither events nor bookmarks for that long raises
         :class:`StreamSilent`. ``new_connection``: do not reuse an idle
         pooled connection, which a load balancer may have dropped as
-        silently as the stream it checks.
+        silently as the stream it checks. ``decode_event``: a line's bytes
+        -> (type, object dict) (:class:`decoding.NodeDecoder.event`), JSON
+        by default.
         """
+        decode_event = decode_event or decoding.json_event
         if new_connection:
             self.drop_idle_connections()
         query = dict(params)
@@ -367,15 +377,8 @@ class KubeClient:
         with self._streams_lock:
             self._streams.add(raw)
         try:
-            buffer = b''
-            for chunk in raw.stream(amt=None, decode_content=True):
-                buffer += chunk
-                while b'\n' in buffer:
-                    line, buffer = buffer.split(b'\n', 1)
-                    if line.strip():
-                        yield _watch_event(line, path)
-            if buffer.strip():
-                yield _watch_event(buffer, path)
+            for line in _lines(raw.stream(amt=None, decode_content=True)):
+                yield _watch_event(line, path, decode_event)
         except ApiError:
             raise
         except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
@@ -403,17 +406,46 @@ def _set_read_timeout(raw, seconds):
         sock.settimeout(seconds)
 
 
-def _watch_event(line, path):
+def _lines(chunks):
+    """Non-blank lines of a chunked body, without their newline.
+
+    The parts of an unfinished line are kept and joined once it ends:
+    growing one buffer per chunk copies a 14 KB event several times
+    (0.0091 ms per event against 0.0033, bench.decoding).
+    """
+    parts = []
+    for chunk in chunks:
+        start = 0
+        while True:
+            end = chunk.find(b'\n', start)
+            if end < 0:
+                if start < len(chunk):
+                    parts.append(chunk[start:] if start else chunk)
+                break
+            if parts:
+                parts.append(chunk[start:end])
+                line = b''.join(parts)
+                parts = []
+            else:
+                line = chunk[start:end]
+            start = end + 1
+            if line.strip():
+                yield line
+    if parts:
+        line = b''.join(parts)
+        if line.strip():
+            yield line
+
+
+def _watch_event(line, path, decode_event=decoding.json_event):
     try:
-        event = json.loads(line)
+        kind, obj = decode_event(line)
     except ValueError as exc:
-        raise ApiError('WATCH %s: undecodable event' % path) from exc
-    if not isinstance(event, dict) or not isinstance(
-            event.get('object'), dict):
-        raise ApiError('WATCH %s: event without an object' % path)
-    if event.get('type') == 'ERROR':
-        raise _status_error(event['object'], None, 'WATCH', path)
-    return event.get('type'), event['object']
+        raise ApiError('WATCH %s: undecodable event (%s)'
+                       % (path, exc)) from exc
+    if kind == 'ERROR':
+        raise _status_error(obj, None, 'WATCH', path)
+    return kind, obj
 
 
 def _status_error(status, http_status, method, path):

@@ -105,6 +105,9 @@ class Reflector(loops.Loop):
     :param path: collection path, e.g. '/api/v1/nodes'.
     :param params: selector query parameters.
     :param transform: raw object dict -> compact state (or None).
+    :param decoder: optional object with ``event(line)`` and
+        ``document(data)`` (:class:`decoding.NodeDecoder`) that decodes
+        only what ``transform`` reads; JSON otherwise.
     :param sink: object with replace(states), event(type, state),
         fresh(bool).
     :param settings: conf.WatchSettings.
@@ -115,12 +118,14 @@ class Reflector(loops.Loop):
     """
 
     def __init__(self, *, name, client, path, params, transform, sink,
-                 settings, idle_timeout, clock, stop_event, rng=None):
+                 settings, idle_timeout, clock, stop_event, rng=None,
+                 decoder=None):
         self.name = name
         self._client = client
         self._path = path
         self._params = dict(params)
         self._transform = transform
+        self._decoder = decoder
         self.sink = sink
         self._settings = settings
         self._idle_timeout = idle_timeout
@@ -239,6 +244,8 @@ class Reflector(loops.Loop):
         else:
             states, token, resource_version = [], None, None
         resume = {'continue_token': token} if token else {}
+        if self._decoder is not None:
+            resume['decode'] = self._decoder.document
         for page in self._client.list_pages(
                 self._path, params=self._params,
                 page_size=self._settings.page_size, **resume):
@@ -331,7 +338,9 @@ class Reflector(loops.Loop):
             resource_version=self.stats.resource_version,
             timeout_seconds=timeout, idle_timeout=self.check_after,
             answer_timeout=self._settings.check_timeout,
-            new_connection=self._silent_checks > 0)
+            new_connection=self._silent_checks > 0,
+            **({'decode_event': self._decoder.event}
+               if self._decoder is not None else {}))
         try:
             for kind, obj in stream:
                 self._touch()

@@ -123,5 +123,5 @@ def test_constraints_pin_what_the_image_adds():
         assert re.fullmatch(r'[A-Za-z0-9._-]+', name) and \
             re.fullmatch(r'[0-9][0-9A-Za-z.]*', version), line
         pins[name.lower().replace('_', '-')] = version
-    for added in ('kubernetes', 'prometheus-client', 'sushy'):
+    for added in ('kubernetes', 'prometheus-client', 'sushy', 'msgspec'):
         assert added in pins
