@@ -183,8 +183,12 @@ class MonitorUnderTest:
     def synced(self):
         return self.nodes_reflector.stats.synced
 
-    def settled(self, timeout=20.0):
-        """Seen everything the store has, decided, and delivered."""
+    def settled(self, timeout=20.0, *, delivered=True):
+        """Seen everything the store has, decided, and delivered.
+
+        ``delivered=False`` for a standby, which decides and holds what it
+        decided undelivered: seen everything and decided is all it can be.
+        """
         store = self.cluster.store
         watched = [(self.nodes_reflector, 'nodes', None)]
         if len(self.monitor.reflectors) > 1:
@@ -197,8 +201,8 @@ class MonitorUnderTest:
                 if seen is None or not reflector.stats.synced or int(
                         seen) < _newest_rv(store, resource, namespace):
                     return False
-            return (self.monitor.idle()
-                    and not self.monitor.deliveries.pending())
+            return self.monitor.idle() and not (
+                delivered and self.monitor.deliveries.pending())
         wait_until(caught_up, timeout=timeout, what='the monitor to settle')
 
     def stop(self):
