@@ -26,6 +26,7 @@ judged against it, not against our own clock).
 """
 
 import email.utils
+import select
 import threading
 import time
 import urllib.parse
@@ -346,7 +347,7 @@ class KubeClient:
 
     def watch(self, path, *, params, resource_version, timeout_seconds,
               idle_timeout, answer_timeout=None, new_connection=False,
-              decode_event=None):
+              decode_event=None, coalesce=0.0):
         """Yield (type, object) from a watch stream.
 
         ``answer_timeout`` (default: the read timeout) bounds the wait for
@@ -357,7 +358,10 @@ class KubeClient:
         pooled connection, which a load balancer may have dropped as
         silently as the stream it checks. ``decode_event``: a line's bytes
         -> (type, object dict) (:class:`decoding.NodeDecoder.event`), JSON
-        by default.
+        by default. ``coalesce``: seconds to wait, once the stream has
+        nothing more to read, before blocking on it again, so that events
+        arriving meanwhile are read in one wake-up (see
+        :func:`_coalesced`).
         """
         decode_event = decode_event or decoding.json_event
         if new_connection:
@@ -376,8 +380,12 @@ class KubeClient:
         _set_read_timeout(raw, idle_timeout)
         with self._streams_lock:
             self._streams.add(raw)
+        chunks = raw.stream(amt=None, decode_content=True)
+        sock = getattr(getattr(raw, 'connection', None), 'sock', None)
+        if coalesce > 0 and sock is not None:
+            chunks = _coalesced(chunks, sock, coalesce)
         try:
-            for line in _lines(raw.stream(amt=None, decode_content=True)):
+            for line in _lines(chunks):
                 yield _watch_event(line, path, decode_event)
         except ApiError:
             raise
@@ -404,6 +412,35 @@ def _set_read_timeout(raw, seconds):
     sock = getattr(connection, 'sock', None)
     if sock is not None:
         sock.settimeout(seconds)
+
+
+def _coalesced(chunks, sock, seconds, nap=time.sleep):
+    """Yield ``chunks``; when none is waiting, nap before reading on.
+
+    A watch thread woken for each event pays a fixed cost per wake-up
+    (cold caches, the TLS and HTTP layers' per-read work) that dwarfs the
+    event itself at low rates: measured per Node event over TLS, 0.04 ms
+    at 300 events/s but 0.23 ms at 17 events/s (the kubelets' status
+    reports of 5,000 nodes). Napping ``seconds`` whenever the socket has
+    nothing to read lets the kernel gather what arrives meanwhile, read
+    then in one wake-up; an event waits at most ``seconds`` more.
+    """
+    for chunk in chunks:
+        yield chunk
+        if not _readable_now(sock):
+            nap(seconds)
+
+
+def _readable_now(sock):
+    pending = getattr(sock, 'pending', None)
+    try:
+        if pending is not None and pending():
+            return True
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        # Closed under us (a stop): the next read says so.
+        return True
+    return bool(readable)
 
 
 def _lines(chunks):

@@ -339,6 +339,7 @@ class Reflector(loops.Loop):
             timeout_seconds=timeout, idle_timeout=self.check_after,
             answer_timeout=self._settings.check_timeout,
             new_connection=self._silent_checks > 0,
+            coalesce=self._settings.read_interval,
             **({'decode_event': self._decoder.event}
                if self._decoder is not None else {}))
         try:

@@ -15,6 +15,7 @@
 """The typed Node decoder sees exactly what the general path sees."""
 
 import json
+import socket
 
 import hypothesis
 from hypothesis import strategies as st
@@ -184,3 +185,52 @@ def test_lines_do_not_depend_on_chunk_boundaries(lines, cuts, final_newline):
     chunks = [body[start:end] for start, end in zip(edges, edges[1:])]
     expected = [item for item in body.split(b'\n') if item.strip()]
     assert list(kube_client._lines(chunks)) == expected
+
+
+class FakeTlsSocket:
+    """Bytes already decrypted by the TLS layer, or none (pending())."""
+
+    def __init__(self, sock, pending=0):
+        self._sock = sock
+        self.pending_bytes = pending
+
+    def pending(self):
+        return self.pending_bytes
+
+    def fileno(self):
+        return self._sock.fileno()
+
+
+def test_the_reader_naps_only_when_nothing_is_waiting():
+    ours, theirs = socket.socketpair()
+    tls = FakeTlsSocket(ours)
+    naps = []
+
+    def chunks():
+        yield b'a\n'            # nothing waiting after it: nap
+        theirs.sendall(b'x')
+        yield b'b\n'            # the socket is readable: read on
+        ours.recv(1)
+        tls.pending_bytes = 5
+        yield b'c\n'            # TLS holds decrypted bytes: read on
+        tls.pending_bytes = 0
+        yield b'd\n'            # nothing again: nap
+
+    try:
+        lines = list(kube_client._lines(kube_client._coalesced(
+            chunks(), tls, 0.5, nap=naps.append)))
+    finally:
+        ours.close()
+        theirs.close()
+    assert lines == [b'a', b'b', b'c', b'd']
+    assert naps == [0.5, 0.5]
+
+
+def test_a_closed_socket_does_not_nap():
+    ours, theirs = socket.socketpair()
+    theirs.close()
+    naps = []
+    ours.close()
+    assert list(kube_client._coalesced([b'a'], ours, 0.5,
+                                       nap=naps.append)) == [b'a']
+    assert naps == []

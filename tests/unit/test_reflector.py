@@ -115,8 +115,10 @@ class FakeKube:
             yield item
 
     def watch(self, path, *, params, resource_version, timeout_seconds,
-              idle_timeout, answer_timeout=None, new_connection=False):
+              idle_timeout, answer_timeout=None, new_connection=False,
+              coalesce=0.0):
         self.watch_calls.append({
+            'coalesce': coalesce,
             'path': path, 'params': dict(params),
             'resource_version': resource_version,
             'timeout_seconds': timeout_seconds,
@@ -233,6 +235,8 @@ def test_watch_request_carries_selector_and_timeouts():
     # Silence is checked after watch_check_after, below the idle timeout.
     assert call['idle_timeout'] == 10.0
     assert call['answer_timeout'] == 5.0
+    # Events that arrive within watch_read_interval are read together.
+    assert call['coalesce'] == 0.5
     # Randomised between 1x and 2x so replicas do not reconnect in step.
     assert 300 <= call['timeout_seconds'] < 600
 
