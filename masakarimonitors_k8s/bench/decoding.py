@@ -39,6 +39,8 @@ import json
 import statistics
 import time
 
+from masakarimonitors_k8s.kube import client as kube_client
+from masakarimonitors_k8s.kube import decoding as kube_decoding
 from masakarimonitors_k8s.kube import nodes as kube_nodes
 from masakarimonitors_k8s.testing import nodes as model_nodes
 
@@ -62,7 +64,7 @@ def chunked(lines, chunk_size):
 
 
 def read_concat(chunks):
-    """The reader the monitor used first: grow one buffer, split it."""
+    """The reader the monitor used before: grow one buffer, split it."""
     buffer = b''
     for chunk in chunks:
         buffer += chunk
@@ -73,25 +75,8 @@ def read_concat(chunks):
 
 
 def read_parts(chunks):
-    """Keep the parts of an unfinished line; join once per line."""
-    parts = []
-    for chunk in chunks:
-        start = 0
-        while True:
-            end = chunk.find(b'\n', start)
-            if end < 0:
-                if start < len(chunk):
-                    parts.append(chunk[start:] if start else chunk)
-                break
-            if parts:
-                parts.append(chunk[start:end])
-                line = b''.join(parts)
-                parts = []
-            else:
-                line = chunk[start:end]
-            start = end + 1
-            if line.strip():
-                yield line
+    """The monitor's reader (kube.client): keep the parts, join once."""
+    return kube_client._lines(chunks)
 
 
 def _decoders():
@@ -111,59 +96,12 @@ def _decoders():
     def with_msgspec(line):
         return translator.translate(untyped.decode(line)['object'])
 
-    class Condition(msgspec.Struct):
-        type: str = ''
-        status: str = ''
-        reason: str | None = None
-        lastTransitionTime: str | None = None
-
-    class Taint(msgspec.Struct):
-        key: str = ''
-        timeAdded: str | None = None
-
-    class Metadata(msgspec.Struct):
-        name: str = ''
-        resourceVersion: str = ''
-        uid: str | None = None
-        labels: dict[str, str] = {}
-        annotations: dict[str, str] = {}
-
-    class Spec(msgspec.Struct):
-        taints: list[Taint] = []
-        unschedulable: bool = False
-
-    class Status(msgspec.Struct):
-        conditions: list[Condition] = []
-
-    class Node(msgspec.Struct):
-        metadata: Metadata = msgspec.field(default_factory=Metadata)
-        spec: Spec = msgspec.field(default_factory=Spec)
-        status: Status = msgspec.field(default_factory=Status)
-
-    class Event(msgspec.Struct):
-        type: str = ''
-        object: Node = msgspec.field(default_factory=Node)
-
-    typed = msgspec.json.Decoder(Event)
+    # The monitor's own decoder (kube.decoding): typed structs holding
+    # only what the translator reads.
+    typed = kube_decoding.NodeDecoder()
 
     def with_msgspec_typed(line):
-        node = typed.decode(line).object
-        # The same translation, fed from the struct: the dict it builds is
-        # a few dozen entries, not the whole Node.
-        return translator.translate({
-            'metadata': {'name': node.metadata.name,
-                         'resourceVersion': node.metadata.resourceVersion,
-                         'uid': node.metadata.uid,
-                         'labels': node.metadata.labels,
-                         'annotations': node.metadata.annotations},
-            'spec': {'taints': [{'key': t.key, 'timeAdded': t.timeAdded}
-                                for t in node.spec.taints],
-                     'unschedulable': node.spec.unschedulable},
-            'status': {'conditions': [
-                {'type': c.type, 'status': c.status, 'reason': c.reason,
-                 'lastTransitionTime': c.lastTransitionTime}
-                for c in node.status.conditions]},
-        })
+        return translator.translate(typed.event(line)[1])
 
     return {'json': with_json, 'orjson': with_orjson,
             'msgspec': with_msgspec, 'msgspec-typed': with_msgspec_typed}
