@@ -467,6 +467,10 @@ class KubeApiServer:
     def _drop_watches(self, clean):
         with self._streams_lock:
             streams = list(self._streams)
+            # Forgotten before the cut reaches the client, as a stream
+            # that ends by itself is (_end_stream): a client that sees its
+            # watch cut never sees it still counted.
+            self._streams.difference_update(streams)
         for stream in streams:
             stream.end(abrupt=not clean)
 
