@@ -478,6 +478,8 @@ class SizeRun:
                 'status_reports': cluster_stats['status-reports']
                 - cluster_before['status-reports'],
                 'max_lag_s': cluster_stats['max-lag'],
+                'max_lag_at_s': None if cluster_stats['max-lag-at'] is None
+                else cluster_stats['max-lag-at'] - t0,
             },
             'machine': _machine_delta(
                 machine_before, machine_after,
