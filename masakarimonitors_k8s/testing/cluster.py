@@ -554,7 +554,8 @@ class ClusterModel:
             store, clock, self._recorder, grace_period=float(grace_period),
             lease_namespace=lease_namespace)
         self._counters = {'lease-renewals': 0, 'status-reports': 0,
-                          'controller-ticks': 0, 'max-lag': 0.0}
+                          'controller-ticks': 0, 'max-lag': 0.0,
+                          'max-lag-at': None}
         self._thread = None
         self._stop_event = None
         self._agenda.push(clock.monotonic() + self._controller_period,
@@ -813,6 +814,8 @@ class ClusterModel:
     def stats(self, *, reset_max_lag=False):
         """Work done so far, and the worst lateness (``max-lag``, seconds).
 
+        ``max-lag-at`` is the wall time at which that late work was done
+        (None before any), to tell a start-up backlog from a stall.
         ``reset_max_lag`` starts a new lateness measurement, e.g. after the
         backlog of a start-up has been served.
         """
@@ -820,6 +823,7 @@ class ClusterModel:
             counters = dict(self._counters)
             if reset_max_lag:
                 self._counters['max-lag'] = 0.0
+                self._counters['max-lag-at'] = None
             return counters
 
     # Time.
@@ -947,7 +951,9 @@ class ClusterModel:
 
     def _serve(self, due, kind, name, token):
         now = self._clock.monotonic()
-        self._counters['max-lag'] = max(self._counters['max-lag'], now - due)
+        if now - due > self._counters['max-lag']:
+            self._counters['max-lag'] = now - due
+            self._counters['max-lag-at'] = self._clock.wall()
         if kind == _CONTROLLER:
             self._controller.tick()
             self._counters['controller-ticks'] += 1

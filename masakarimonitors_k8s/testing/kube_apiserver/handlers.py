@@ -274,13 +274,19 @@ class ApiHandler:
             metadata['continue'] = page.continue_token
         if page.remaining_item_count is not None:
             metadata['remainingItemCount'] = page.remaining_item_count
-        return b''.join((
-            b'{"kind":"%s","apiVersion":"%s","metadata":' % (
-                rtype.list_kind.encode(), rtype.api_version.encode()),
-            json.dumps(metadata, separators=(',', ':')).encode(),
-            b',"items":[',
-            b','.join(entry.body for entry in page.entries),
-            b']}'))
+        # One join of all the parts: a LIST of 15,000 Nodes is 210 MB,
+        # which a nested join would copy twice.
+        parts = [b'{"kind":"%s","apiVersion":"%s","metadata":' % (
+                 rtype.list_kind.encode(), rtype.api_version.encode()),
+                 json.dumps(metadata, separators=(',', ':')).encode(),
+                 b',"items":[']
+        for entry in page.entries:
+            parts.append(entry.body)
+            parts.append(b',')
+        if page.entries:
+            parts.pop()
+        parts.append(b']}')
+        return b''.join(parts)
 
     def _watch(self, exchange, route_):
         query = exchange.query

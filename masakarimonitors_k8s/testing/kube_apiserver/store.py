@@ -32,7 +32,11 @@ Objects are kept as their serialized JSON (without ``kind`` and
 ``apiVersion``, as list items are sent) plus the labels and field values
 selectors need. Listing 5,000 heavy Nodes is then a join of cached bytes,
 and every reader gets a private copy by parsing, which is cheaper than
-``copy.deepcopy`` of a 13 KB object.
+``copy.deepcopy`` of a 13 KB object. Encoding and parsing use msgspec
+(already a dependency of the driver): the bytes are the same as the
+standard library's compact JSON, several times faster, which is what
+lets one process serve a 15,000-node cluster's writes (1,500 Lease
+renewals a second) on the real clock.
 """
 
 import base64
@@ -46,6 +50,8 @@ import re
 import threading
 import time
 import uuid
+
+import msgspec
 
 from masakarimonitors_k8s.testing.kube_apiserver import errors
 from masakarimonitors_k8s.testing.kube_apiserver import patches
@@ -65,8 +71,12 @@ Timeout = errors.Timeout
 __all__ = ['ObjectStore', 'Watcher', 'NotFound', 'AlreadyExists', 'Conflict',
            'Expired', 'BadRequest', 'Invalid', 'Timeout']
 
+# The standard library's encoder stays as the fallback for values
+# msgspec refuses (e.g. float dict keys); both write compact UTF-8 JSON.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(',', ':'),
                             check_circular=False)
+_FAST_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder()
 _SUBDOMAIN_RE = re.compile(
     r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')
 _GENERATE_NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789'
@@ -94,7 +104,15 @@ def format_timestamp(wall):
 
 
 def _encode(obj):
-    return _ENCODER.encode(obj).encode('utf-8')
+    try:
+        return _FAST_ENCODER.encode(obj)
+    except (TypeError, ValueError, OverflowError):
+        return _ENCODER.encode(obj).encode('utf-8')
+
+
+def _decode(data):
+    """Parse JSON this module encoded (stored bodies) into plain dicts."""
+    return _DECODER.decode(data)
 
 
 class _Entry:
@@ -129,7 +147,7 @@ class _Entry:
 
     def object(self):
         """A private dict copy of the object, with kind and apiVersion."""
-        return json.loads(self.full())
+        return _decode(self.full())
 
 
 class _Change:
@@ -298,7 +316,7 @@ class ObjectStore:
             field_selector=field_selector, limit=limit,
             continue_token=continue_token, resource_version=resource_version,
             resource_version_match=resource_version_match)
-        items = [json.loads(entry.body) for entry in page.entries]
+        items = [_decode(entry.body) for entry in page.entries]
         return items, page.resource_version, page.continue_token
 
     def list_page(self, resource, *, namespace=None, label_selector=None,
@@ -530,7 +548,7 @@ class ObjectStore:
             entry = self._tables[rtype.name].entries.get(key)
             if entry is None:
                 raise self._not_found(rtype, name)
-            current = json.loads(entry.body)
+            current = _decode(entry.body)
             patched = patches.apply_patch(content_type, current, patch)
             if not isinstance(patched, dict) or not isinstance(
                     patched.get('metadata'), dict):
@@ -587,7 +605,7 @@ class ObjectStore:
             entry = self._tables[rtype.name].entries.get(key)
             if entry is None:
                 raise self._not_found(rtype, name)
-            obj = json.loads(entry.body)
+            obj = _decode(entry.body)
             self._check_preconditions(rtype, name, obj, preconditions or {})
             return self._commit(rtype, key, obj, entry, 'DELETED')
 
@@ -835,7 +853,7 @@ class ObjectStore:
     def _replace(self, rtype, entry, obj, write_scope):
         """Write ``obj`` over ``entry`` unless that changes nothing."""
         name = entry.key[1]
-        stored = json.loads(entry.body)
+        stored = _decode(entry.body)
         if rtype.has_status and write_scope == WRITE_MAIN:
             obj.pop('status', None)
             if 'status' in stored:
@@ -1048,7 +1066,7 @@ class Watcher:
         items = self._take(timeout, 1)
         if not items:
             return None
-        return items[0][0], json.loads(self._object_bytes(items[0]))
+        return items[0][0], _decode(self._object_bytes(items[0]))
 
     def next_lines(self, timeout=None, max_events=200):
         """Up to ``max_events`` events as newline-terminated JSON lines."""

@@ -769,6 +769,29 @@ class TestTime:
         assert model.stats()['lease-renewals'] == 2
 
     @pytest.mark.timeout(20)
+    def test_stats_tell_the_worst_lateness_and_when(self, model, clock):
+        model.add_node('compute-0001')
+        assert model.stats()['max-lag-at'] is None
+        # The real-time thread is not running while the clock moves, so
+        # the renewal due within 10 s is served late by what is left.
+        clock.advance(25)
+        model.start_realtime()
+        try:
+            deadline = time.monotonic() + 10
+            while model.stats()['lease-renewals'] < 1:
+                assert time.monotonic() < deadline
+                threading.Event().wait(0.01)
+        finally:
+            model.stop()
+
+        stats = model.stats(reset_max_lag=True)
+        assert 15 <= stats['max-lag'] <= 25
+        assert stats['max-lag-at'] == clock.wall()
+        after_reset = model.stats()
+        assert (after_reset['max-lag'], after_reset['max-lag-at']) == (
+            0.0, None)
+
+    @pytest.mark.timeout(20)
     def test_run_realtime_returns_when_told(self, model):
         stop = threading.Event()
         runner = threading.Thread(target=model.run_realtime, args=(stop,))

@@ -14,6 +14,7 @@
 
 """ObjectStore semantics: versions, conflicts, patches, watch, history."""
 
+import json
 import threading
 
 import pytest
@@ -63,6 +64,25 @@ def drain(watcher):
 
 
 class TestWrites:
+    def test_objects_are_stored_as_compact_utf8_json_in_write_order(
+            self, store):
+        store.create('nodes', node('n1', labels={'zone': 'a'},
+                                   note='caf\u00e9 \u2713', count=3))
+
+        body = store.get_entry('nodes', 'n1').body
+
+        assert body == json.dumps(json.loads(body), ensure_ascii=False,
+                                  separators=(',', ':')).encode()
+        assert 'caf\u00e9 \u2713'.encode() in body
+        assert list(json.loads(body)) == ['metadata', 'spec', 'status']
+
+    def test_keys_the_fast_encoder_refuses_are_written_as_json_does(
+            self, store):
+        store.create('nodes', node('n1', odd={True: 'x', None: 'y'}))
+
+        assert store.get('nodes', 'n1')['spec']['odd'] == {'true': 'x',
+                                                           'null': 'y'}
+
     def test_create_sets_server_fields(self, store):
         created = store.create('nodes', node('n1'))
         metadata = created['metadata']
