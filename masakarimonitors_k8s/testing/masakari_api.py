@@ -370,9 +370,8 @@ class MasakariApi:
         """Register hosts in one helper process; returns {name: uuid}.
 
         ``POST /segments/{id}/hosts`` needs Nova, so the hosts are written
-        with masakari's DB API into the same database while the API runs,
-        in one transaction (15,000 hosts in seconds). Host names are unique
-        per database: a taken name fails the call and registers none.
+        with masakari's objects into the same database while the API runs.
+        Host names are unique per database: a taken name fails.
         """
         names = list(names)
         if not names:
@@ -698,10 +697,7 @@ def _add_hosts(config_file, request):
     """Runs in the helper process only: masakari is imported here."""
     from masakari import config
     from masakari import context
-    from masakari import db
-    from masakari.db.sqlalchemy import api as db_api
     from masakari import objects
-    from oslo_utils import uuidutils
 
     objects.register_all()
     config.parse_args(['masakari-k8s-test-hosts',
@@ -710,20 +706,11 @@ def _add_hosts(config_file, request):
     segment = objects.FailoverSegment.get_by_uuid(
         admin, request['segment_uuid'])
     uuids = {}
-    # Written as Host.create() writes them, through masakari's DB API, but
-    # in one transaction (each insert joins it rather than committing and
-    # syncing SQLite to disk on its own) and without the versioned
-    # notifications Host.create() emits to the noop driver configured
-    # here: together these made registering 15,000 hosts take minutes. A
-    # taken name rolls back the whole request.
-    with db_api.context_manager.writer.using(admin):
-        for attributes in request['hosts']:
-            host = objects.Host(context=admin, **attributes)
-            values = host.masakari_obj_get_changes()
-            values.update(uuid=uuidutils.generate_uuid(),
-                          failover_segment_id=segment.uuid)
-            stored = db.host_create(admin, values)
-            uuids[stored['name']] = stored['uuid']
+    for attributes in request['hosts']:
+        host = objects.Host(context=admin, failover_segment=segment,
+                            **attributes)
+        host.create()
+        uuids[host.name] = host.uuid
     return uuids
 
 

@@ -32,19 +32,6 @@ def test_a_taken_host_name_is_refused_with_the_reason(masakari):
 
 
 @pytest.mark.timeout(60)
-def test_a_request_with_a_taken_name_registers_none_of_its_hosts(masakari):
-    taken, first, last = masakari.host_names(3)
-    masakari.add_hosts([taken])
-
-    with pytest.raises(masakari_api.MasakariApiError) as refused:
-        masakari.api.add_hosts(masakari.segment_uuid, [first, taken, last])
-
-    assert 'already exists' in str(refused.value)
-    assert [host['name'] for host in masakari.api.hosts(
-        masakari.segment_uuid)] == [taken]
-
-
-@pytest.mark.timeout(60)
 def test_hosts_are_registered_with_the_given_attributes(masakari):
     [host] = masakari.host_names(1)
     uuid = masakari.api.add_host(
