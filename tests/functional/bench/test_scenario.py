@@ -72,6 +72,7 @@ def test_signal_times_are_the_first_of_each_kind_for_failed_nodes():
                 ('ready-unknown', 'compute-0001', 99.0),
                 (taint, 'compute-0001', 76.0)]
     assert scenario.signal_times(failures, timeline) == {
+        ('compute-0001', scenario.SIGNAL_POWER_OFF): 1.0,
         ('compute-0001', UNKNOWN): 55.0, ('compute-0001', TAINT): 76.0}
 
 
