@@ -46,7 +46,7 @@ TARGETS = (
     Target('ours_peak_rss_mib', 150.0, 'our peak RSS <= 150 MiB'),
     Target('ours_p99_s', 1.0, 'our detection p99 <= 1 s after the signal'),
     Target('dead_to_normal_ratio', 1.0,
-           "dead host -> NORMAL: our p99 <= upstream's p50"),
+           "our dead host -> NORMAL p99 <= upstream's p50"),
 )
 
 
