@@ -83,7 +83,7 @@ def figures(run):
         # In the production run ours answers the power-off itself (see the
         # dead host -> NORMAL rows), not a signal of the cluster.
         'ours_p99_s': ours_latency['p99']
-        if ours['kind'] == scenario.OURS else None,
+        if ours.get('kind') != scenario.OURS_PRODUCTION else None,
         'dead_to_normal_ratio': _ratio(
             _get(ours, 'latency', 'p99'), _get(upstream, 'latency', 'p50')),
         # Dead host -> NORMAL accepted, from the power-off.
