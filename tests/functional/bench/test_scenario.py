@@ -231,3 +231,27 @@ def test_targets_are_judged_on_ratios_and_absolute_limits():
     assert judged['bytes_ratio'] == (pytest.approx(0.3), False)
     assert judged['ours_peak_rss_mib'] == (160.0, False)
     assert judged['ours_p99_s'] == (15.0, False)
+
+
+def test_the_production_profile_has_no_operator_taint_to_wait_for():
+    settings = runner.RunSettings(nodes=5000, duration=300,
+                                  profile='production', taint_delay=0)
+    assert not settings.operator_taints
+    # Upstream is still the slowest to answer a power-off.
+    assert settings.last_failure_at == 300 - 65 - 60 - 45
+    short = runner.RunSettings(nodes=50, duration=65, profile='production',
+                               grace_period=4, lease_renew_interval=1,
+                               controller_period=1, upstream_interval=5,
+                               upstream_cycle_allowance=5)
+    # Ready=Unknown after 6 s, the 15 s settle window, 15 s to fence.
+    assert short.last_failure_at == 65 - 6 - 15 - 15 - 10
+    with pytest.raises(ValueError, match='profile'):
+        runner.RunSettings(nodes=10, profile='fast')
+
+
+def test_a_production_variant_is_of_the_production_kind():
+    spec = runner.DriverSpec.our_variant('lease_stale_after=20',
+                                         scenario.OURS_PRODUCTION)
+    assert spec.name == 'ours-production[lease_stale_after=20]'
+    assert spec.kind == scenario.OURS_PRODUCTION
+    assert spec.options == (('lease_stale_after', '20'),)
