@@ -215,6 +215,21 @@ def fencing_problems(run, driver):
     return problems
 
 
+def _variant_description(spec):
+    return '%s with [k8s] %s' % (spec.kind, ', '.join(
+        '%s = %s' % option for option in spec.options))
+
+
+def _production_description(args):
+    options = ', '.join('%s = %s' % option
+                        for option in runner.production.OPTIONS)
+    return ('[host] monitoring_driver = k8s, [k8s] %s (the options of '
+            'values/production-ha.yaml but node_selector); a sushy-tools '
+            'Redfish emulator (fake driver, HTTPS, basic auth, power delay '
+            '%g s) with one system per node; no operator taint'
+            % (options, args.bmc_power_delay))
+
+
 def run(args):
     started = datetime.datetime.now(datetime.timezone.utc)
     directory = os.path.join(args.output_dir,
@@ -236,19 +251,11 @@ def run(args):
                                   .upstream_samples),
             scenario.OURS: '[host] monitoring_driver = k8s, [k8s] defaults '
                            '(fencing = taint), kubeconfig',
-            scenario.OURS_PRODUCTION:
-                '[host] monitoring_driver = k8s, [k8s] %s (the options of '
-                'values/production-ha.yaml but node_selector); a sushy-tools '
-                'Redfish emulator (fake driver, HTTPS, basic auth, power '
-                'delay %g s) with one system per node; no operator taint'
-                % (', '.join('%s = %s' % option
-                             for option in runner.production.OPTIONS),
-                   args.bmc_power_delay),
+            scenario.OURS_PRODUCTION: _production_description(args),
         },
         'profile': args.profile,
-        'variants': {spec.name: 'ours with [k8s] %s' % ', '.join(
-            '%s = %s' % option for option in spec.options)
-            for spec in args.drivers if spec.options},
+        'variants': {spec.name: _variant_description(spec)
+                     for spec in args.drivers if spec.options},
         'machine': describe_machine(),
         'versions': versions(),
         'revision': source_revision(),

@@ -405,8 +405,8 @@ class SizeRun:
         directory = self._directory(spec)
         kubeconfig = server.write_kubeconfig(
             os.path.join(directory, 'kubeconfig'), token=token)
-        options = dict({'kubeconfig': kubeconfig}, **(production_options
-                                                       or {}))
+        options = {'kubeconfig': kubeconfig}
+        options.update(production_options or {})
         options.update(spec.options)
         conf = _write_conf(os.path.join(directory, 'masakarimonitors.conf'), {
             'DEFAULT': {'debug': 'false', 'log_file': os.path.join(
