@@ -319,6 +319,10 @@ def write_chart(results, path):
         ('detection p99 (s), signal -> masakari-api 202',
          lambda d: d['notifications']['latency_all_s']['p99']),
     )
+    if results.get('profile') == 'production':
+        panels = panels[:3] + (
+            ('dead host -> NORMAL accepted p99 (s), from the power-off',
+             lambda d: _get(d, 'latency', 'p99')),)
     figure, axes = pyplot.subplots(2, 3, figsize=(16, 9))
     width = 0.8 / len(names)
     for axis, (title, value) in zip(axes.flat, panels):

@@ -658,7 +658,8 @@ def _latency(item, failures, signals, answers, renewals, fenced, *, t0):
             ready_unknown=signals.get((node, scenario.SIGNAL_READY_UNKNOWN)),
             fence_log=fence_log.get(node),
             taint=(fenced.taints or {}).get((node, fenced.taint_key))
-            if fenced else None))
+            if fenced else signals.get((node,
+                                        scenario.SIGNAL_OUT_OF_SERVICE))))
     block = latency.breakdown(per_failure)
     block['per_failure'] = [
         dict(node=failure.node, **{stage: round(wall - stages[
