@@ -43,9 +43,12 @@ import datetime
 import os
 import threading
 
+import psutil
 import yaml
 
 from masakarimonitors_k8s.bench import latency
+from masakarimonitors_k8s import clock as clocks
+from masakarimonitors_k8s.testing.kube_apiserver import errors
 from masakarimonitors_k8s.testing import redfish_bmc
 
 NAMESPACE = 'openstack'
@@ -112,12 +115,14 @@ def lease_stale_after(options):
 class Bmcs:
     """One driver's Redfish emulator, BMC map and credentials files."""
 
-    def __init__(self, directory, names, *, power_delay):
+    def __init__(self, directory, names, *, power_delay, clock=None):
         self.directory = directory
+        self._clock = clock or clocks.SystemClock()
         self.emulator = redfish_bmc.RedfishBmc(
             os.path.join(directory, 'bmc'), systems=names,
             username=BMC_USERNAME, password=BMC_PASSWORD, tls=True,
-            power_delay=power_delay, start_timeout=_BMC_START_TIMEOUT)
+            power_delay=power_delay, start_timeout=_BMC_START_TIMEOUT,
+            clock=self._clock)
         self._names = list(names)
         self.map_file = os.path.join(directory, 'redfish-bmc-map.yaml')
         self.credentials_file = os.path.join(directory,
@@ -139,7 +144,7 @@ class Bmcs:
         return self
 
     def _load_systems(self):
-        clock = self.emulator._clock
+        clock = self._clock
         deadline = clock.monotonic() + _BMC_START_TIMEOUT
         while True:
             try:
@@ -168,10 +173,10 @@ class Bmcs:
                 for wall, system, status in found]
 
     def cpu_seconds(self):
+        """The emulator's CPU seconds so far (its own, not the driver's)."""
         try:
-            import psutil
             times = psutil.Process(self.emulator.pid).cpu_times()
-        except Exception:
+        except (psutil.Error, TypeError):
             return None
         return times.user + times.system
 
@@ -218,7 +223,7 @@ def last_lease_renewals(store, nodes, parse_time):
     for name in nodes:
         try:
             lease = store.get('leases', name, namespace=LEASE_NAMESPACE)
-        except Exception:
+        except errors.NotFound:
             continue
         renew = (lease.get('spec') or {}).get('renewTime')
         if renew:

@@ -571,7 +571,8 @@ class SizeRun:
         for index, spec in enumerate(specs):
             lease_name, taint_key = production.identity(index)
             bmcs = production.Bmcs(self._directory(spec), names,
-                                   power_delay=self.settings.bmc_power_delay)
+                                   power_delay=self.settings.bmc_power_delay,
+                                   clock=self.clock)
             cleanups.append(bmcs.stop)
             bmcs.start()
             options = dict(production.OPTIONS, **bmcs.options())
