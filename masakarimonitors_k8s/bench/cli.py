@@ -19,7 +19,10 @@ cluster size in turn (:mod:`.runner`), then writes ``results.json``,
 ``results.png`` and the table (:mod:`.report`) into a new directory under
 ``--output-dir``, next to each size's logs. The defaults are the headline
 configuration: 1,000 and 5,000 nodes, 300 s each, every option of both
-drivers and of the simulated Kubernetes at its default.
+drivers and of the simulated Kubernetes at its default. ``--profile
+production`` runs upstream against ours in the production configuration
+of values/production-ha.yaml instead (Redfish power-off, Lease watch,
+leader election), with the dead host -> NORMAL latency broken down.
 """
 
 import argparse
@@ -52,10 +55,23 @@ def parse_args(argv):
                         default=[defaults.duration],
                         help='measured seconds per size (one value for all '
                              'sizes, or one per size)')
+    parser.add_argument('--profile', choices=runner.PROFILES,
+                        default='default',
+                        help='default: upstream and ours with their '
+                             'defaults, an operator taints failed hosts; '
+                             'production: upstream and ours with the '
+                             '[k8s] options of values/production-ha.yaml, '
+                             'fencing through a Redfish emulator, no '
+                             'operator taint')
     parser.add_argument('--ours-variant', action='append', default=[],
                         metavar='KEY=VALUE[,KEY=VALUE]',
-                        help='also run ours with these [k8s] options, in '
-                             'the same run (repeatable)')
+                        help='also run ours (ours-production with '
+                             '--profile production) with these [k8s] '
+                             'options, in the same run (repeatable)')
+    parser.add_argument('--bmc-power-delay', type=float,
+                        default=defaults.bmc_power_delay,
+                        help='production: seconds the Redfish emulator '
+                             'takes to apply a power-off')
     parser.add_argument('--output-dir', default='bench-results')
     parser.add_argument('--no-chart', action='store_true',
                         help='skip the PNG (matplotlib not needed)')
@@ -81,9 +97,13 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if len(args.duration) not in (1, len(args.nodes)):
         parser.error('give one --duration, or one per --nodes value')
+    production = args.profile == 'production'
     try:
-        args.drivers = runner.DEFAULT_DRIVERS + tuple(
-            runner.DriverSpec.our_variant(text)
+        args.drivers = (runner.PRODUCTION_DRIVERS if production
+                        else runner.DEFAULT_DRIVERS) + tuple(
+            runner.DriverSpec.our_variant(
+                text, scenario.OURS_PRODUCTION if production
+                else scenario.OURS)
             for text in args.ours_variant)
     except ValueError as exc:
         parser.error('--ours-variant: %s' % exc)
@@ -96,7 +116,8 @@ def settings_for(args):
     shared = {name: getattr(args, name) for name in (
         'grace_period', 'lease_renew_interval', 'controller_period',
         'failure_spacing', 'first_failure_at', 'taint_delay',
-        'upstream_cycle_allowance', 'upstream_interval')}
+        'upstream_cycle_allowance', 'upstream_interval', 'profile',
+        'bmc_power_delay')}
     return [runner.RunSettings(nodes=nodes, duration=duration,
                                drivers=args.drivers, **shared)
             for nodes, duration in zip(args.nodes, durations)]
@@ -162,6 +183,9 @@ def harness_failures(results):
                 problems.append('%d nodes: signals never came for %s'
                                 % (run['nodes'],
                                    notifications['unsignalled']))
+            problems.extend('%d nodes: %s: %s' % (run['nodes'], name,
+                                                  problem)
+                            for problem in fencing_problems(run, driver))
             if notifications['unattributed']:
                 problems.append('%d nodes: %s\'s masakari-api stored '
                                 'notifications the recorder never saw '
@@ -169,6 +193,41 @@ def harness_failures(results):
                                                   notifications[
                                                       'unattributed']))
     return problems
+
+
+def fencing_problems(run, driver):
+    """What the production harness saw go wrong for one driver."""
+    fencing = driver.get('fencing')
+    if fencing is None:
+        return []
+    problems = []
+    failed = sorted(failure['node'] for failure in run['failures'])
+    if fencing['emulator_resets_of_other_hosts']:
+        problems.append('the BMC powered off hosts that never failed: %s'
+                        % fencing['emulator_resets_of_other_hosts'])
+    if fencing['emulator_resets_of_failed_hosts'] != failed:
+        problems.append('Redfish power-offs %s, failed hosts %s'
+                        % (fencing['emulator_resets_of_failed_hosts'],
+                           failed))
+    if driver['latency']['out_of_order']:
+        problems.append('stages out of order: %s'
+                        % driver['latency']['out_of_order'])
+    return problems
+
+
+def _variant_description(spec):
+    return '%s with [k8s] %s' % (spec.kind, ', '.join(
+        '%s = %s' % option for option in spec.options))
+
+
+def _production_description(args):
+    options = ', '.join('%s = %s' % option
+                        for option in runner.production.OPTIONS)
+    return ('[host] monitoring_driver = k8s, [k8s] %s (the options of '
+            'values/production-ha.yaml but node_selector); a sushy-tools '
+            'Redfish emulator (fake driver, HTTPS, basic auth, power delay '
+            '%g s) with one system per node; no operator taint'
+            % (options, args.bmc_power_delay))
 
 
 def run(args):
@@ -192,10 +251,11 @@ def run(args):
                                   .upstream_samples),
             scenario.OURS: '[host] monitoring_driver = k8s, [k8s] defaults '
                            '(fencing = taint), kubeconfig',
+            scenario.OURS_PRODUCTION: _production_description(args),
         },
-        'variants': {spec.name: 'ours with [k8s] %s' % ', '.join(
-            '%s = %s' % option for option in spec.options)
-            for spec in args.drivers if spec.options},
+        'profile': args.profile,
+        'variants': {spec.name: _variant_description(spec)
+                     for spec in args.drivers if spec.options},
         'machine': describe_machine(),
         'versions': versions(),
         'revision': source_revision(),

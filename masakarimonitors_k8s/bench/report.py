@@ -26,6 +26,7 @@ judged at 5,000 nodes and shown for every size.
 import json
 import typing
 
+from masakarimonitors_k8s.bench import latency
 from masakarimonitors_k8s.bench import scenario
 
 MIB = 1024 * 1024
@@ -44,6 +45,8 @@ TARGETS = (
     Target('bytes_ratio', 1 / 4, 'bytes received <= 1/4 of upstream'),
     Target('ours_peak_rss_mib', 150.0, 'our peak RSS <= 150 MiB'),
     Target('ours_p99_s', 1.0, 'our detection p99 <= 1 s after the signal'),
+    Target('dead_to_normal_ratio', 1.0,
+           "our dead host -> NORMAL p99 <= upstream's p50"),
 )
 
 
@@ -53,10 +56,17 @@ def _ratio(ours, upstream):
     return ours / upstream
 
 
+def ours_name(run):
+    """The column compared with upstream: ours, or ours-production."""
+    if scenario.OURS in run['drivers']:
+        return scenario.OURS
+    return scenario.OURS_PRODUCTION
+
+
 def figures(run):
     """Headline figures of one size, and ours/upstream ratios."""
     upstream = run['drivers'][scenario.UPSTREAM]
-    ours = run['drivers'][scenario.OURS]
+    ours = run['drivers'][ours_name(run)]
     ours_latency = ours['notifications']['latency_all_s']
     upstream_latency = upstream['notifications']['latency_all_s']
     return {
@@ -70,8 +80,24 @@ def figures(run):
         'p50_ratio': _ratio(ours_latency['p50'], upstream_latency['p50']),
         'p99_ratio': _ratio(ours_latency['p99'], upstream_latency['p99']),
         'ours_peak_rss_mib': ours['peak_rss_mib'],
-        'ours_p99_s': ours_latency['p99'],
+        # In the production run ours answers the power-off itself (see the
+        # dead host -> NORMAL rows), not a signal of the cluster.
+        'ours_p99_s': ours_latency['p99']
+        if ours.get('kind') != scenario.OURS_PRODUCTION else None,
+        'dead_to_normal_ratio': _ratio(
+            _get(ours, 'latency', 'p99'), _get(upstream, 'latency', 'p50')),
+        # Dead host -> NORMAL accepted, from the power-off.
+        'ours_dead_to_normal_p99_s': _get(ours, 'latency', 'p99'),
+        'upstream_dead_to_normal_p50_s': _get(upstream, 'latency', 'p50'),
     }
+
+
+def _get(mapping, *keys):
+    for key in keys:
+        if not isinstance(mapping, dict) or key not in mapping:
+            return None
+        mapping = mapping[key]
+    return mapping
 
 
 def judge(run):
@@ -114,9 +140,10 @@ def _number(value, scale=1.0, digits=1):
 
 def driver_order(run):
     """Upstream, ours, then any variants of ours, by name."""
+    ours = ours_name(run)
     names = [name for name in run['drivers']
-             if name not in (scenario.UPSTREAM, scenario.OURS)]
-    return [scenario.UPSTREAM, scenario.OURS] + sorted(names)
+             if name not in (scenario.UPSTREAM, ours)]
+    return [scenario.UPSTREAM, ours] + sorted(names)
 
 
 def table(results):
@@ -143,7 +170,8 @@ def _size_table(run):
             word = '(%s)' % word
         return '%s %s' % (target.description.split(' ', 1)[-1], word)
 
-    widths = [14, 14] + [len(name) + 2 for name in names[2:]]
+    widths = [14, max(14, len(names[1]) + 2)] + [len(name) + 2
+                                                 for name in names[2:]]
 
     def row(label, cells, ratio='', target=''):
         lines.append('  %-40s' % label
@@ -192,6 +220,9 @@ def _size_table(run):
         row('  %s p50/p99' % label.replace('STOPPED', 'STOP').replace(
             'out-of-service taint', 'taint'),
             each(lambda d: _p50_p99(d, label)))
+    _latency_rows(row, each, drivers, ratio=_fraction(
+        values['dead_to_normal_ratio']), target=verdict(
+        'dead_to_normal_ratio'))
     row('notifications expected/accepted',
         each(lambda d: _counts(d, 'expected', 'accepted')))
     row('missed/spurious', each(lambda d: _lengths(d, 'missed',
@@ -204,6 +235,34 @@ def _size_table(run):
     row('rates measured over s',
         each(lambda d: _number(d['window']['seconds'], digits=0)))
     return lines
+
+
+def _latency_rows(row, each, drivers, *, ratio, target):
+    """Dead host -> NORMAL accepted, and its stages, in seconds."""
+    if not any(driver.get('latency') for driver in drivers):
+        return
+    row('dead host -> NORMAL accepted p50/p99 s',
+        each(lambda d: _seconds_pair(d.get('latency'))), ratio, target)
+    row('  first STOPPED accepted p50/p99 s',
+        each(lambda d: _seconds_pair(_get(d, 'latency', 'first_stopped'))))
+    seen = {stage for driver in drivers
+            for stage in _get(driver, 'latency', 'stages') or {}}
+    row('  stages, s after the power-off:', ['' for _driver in drivers])
+    for stage in latency.STAGE_ORDER[1:]:
+        if stage not in seen:
+            continue
+        row('    %s p50/p99' % latency.STAGE_LABELS[stage],
+            each(lambda d: _seconds_pair(_get(
+                d, 'latency', 'stages', stage, 'from_power_off'))))
+    row('Redfish power-offs (emulator log)',
+        each(lambda d: '-' if 'fencing' not in d
+             else str(d['fencing']['emulator_resets'])))
+
+
+def _seconds_pair(summary):
+    if not summary or summary.get('p50') is None:
+        return '-'
+    return '%.1f/%.1f' % (summary['p50'], summary['p99'])
 
 
 def _p50_p99(driver, label):
@@ -260,6 +319,10 @@ def write_chart(results, path):
         ('detection p99 (s), signal -> masakari-api 202',
          lambda d: d['notifications']['latency_all_s']['p99']),
     )
+    if results.get('profile') == 'production':
+        panels = panels[:3] + (
+            ('dead host -> NORMAL accepted p99 (s), from the power-off',
+             lambda d: _get(d, 'latency', 'p99')),)
     figure, axes = pyplot.subplots(2, 3, figsize=(16, 9))
     width = 0.8 / len(names)
     for axis, (title, value) in zip(axes.flat, panels):

@@ -29,7 +29,10 @@ ours send byte-identical notifications). Each driver is a stock
 - upstream: ``[host] monitoring_driver = kubernetes`` with its defaults,
   started through :mod:`.upstream` (in-cluster configuration);
 - ours: ``[host] monitoring_driver = k8s`` with its defaults and a
-  kubeconfig.
+  kubeconfig;
+- ours-production (``profile = 'production'``, a run of its own): ours
+  with the options of values/production-ha.yaml, its own Redfish emulator
+  and no operator taint (:mod:`.production`).
 
 Both run at the same time against the same cluster, see the same failures
 and share the same two cores. Sequential runs would give each driver the
@@ -55,10 +58,14 @@ How each figure is measured:
   (``Ready=Unknown`` by the node lifecycle controller, or the
   ``out-of-service`` taint) to the moment masakari-api's 202 reached the
   driver's recording proxy.
+- Dead host -> NORMAL accepted (every driver's ``latency`` block): from
+  the power-off to the 202 of the STOPPED/NORMAL, with the stages seen on
+  the way (:mod:`.latency`).
 """
 
 import dataclasses
 import datetime
+import functools
 import gc
 import os
 import re
@@ -67,7 +74,9 @@ import threading
 
 import psutil
 
+from masakarimonitors_k8s.bench import latency
 from masakarimonitors_k8s.bench import processes
+from masakarimonitors_k8s.bench import production
 from masakarimonitors_k8s.bench import recorder as recorder_mod
 from masakarimonitors_k8s.bench import scenario
 from masakarimonitors_k8s.bench import upstream
@@ -76,6 +85,7 @@ from masakarimonitors_k8s.testing import cluster as test_cluster
 from masakarimonitors_k8s.testing.kube_apiserver import server as test_server
 from masakarimonitors_k8s.testing.kube_apiserver import store as test_store
 from masakarimonitors_k8s.testing import masakari_api as test_masakari
+from masakarimonitors_k8s.testing import nodes as test_nodes
 
 NODES_PATH = '/api/v1/nodes'
 READ_VERBS = frozenset(('get', 'list', 'watch'))
@@ -123,8 +133,8 @@ class DriverSpec:
     options: tuple = ()
 
     @classmethod
-    def our_variant(cls, text):
-        """``'key=value[,key=value]'`` -> a variant of ours."""
+    def our_variant(cls, text, kind=scenario.OURS):
+        """``'key=value[,key=value]'`` -> a variant of ours (``kind``)."""
         options = []
         for item in text.split(','):
             key, equals, value = item.partition('=')
@@ -132,12 +142,16 @@ class DriverSpec:
                 raise ValueError('expected key=value[,key=value], not %r'
                                  % text)
             options.append((key.strip(), value.strip()))
-        return cls(name='%s[%s]' % (scenario.OURS, text), kind=scenario.OURS,
+        return cls(name='%s[%s]' % (kind, text), kind=kind,
                    options=tuple(options))
 
 
 DEFAULT_DRIVERS = (DriverSpec(scenario.UPSTREAM, scenario.UPSTREAM),
                    DriverSpec(scenario.OURS, scenario.OURS))
+PRODUCTION_DRIVERS = (DriverSpec(scenario.UPSTREAM, scenario.UPSTREAM),
+                      DriverSpec(scenario.OURS_PRODUCTION,
+                                 scenario.OURS_PRODUCTION))
+PROFILES = ('default', 'production')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,6 +178,13 @@ class RunSettings:
     # How long ours may wait on purpose before its first STOPPED: the storm
     # guard's [k8s] storm_settle_window (15 s by default).
     ours_settle_allowance: float = 15.0
+    # 'production': ours-production instead of ours, its own BMCs, and no
+    # operator taint (see .production). Its Redfish power-off, verified
+    # Off, taint and NORMAL must fit in fence_allowance seconds after the
+    # settle window.
+    profile: str = 'default'
+    bmc_power_delay: float = 1.0
+    fence_allowance: float = 15.0
     # Measurement.
     sample_period: float = 0.25
     ready_timeout: float = 180.0
@@ -171,7 +192,10 @@ class RunSettings:
     drivers: tuple = DEFAULT_DRIVERS
 
     def __post_init__(self):
-        if not self.taint_delay > self.unknown_after:
+        if self.profile not in PROFILES:
+            raise ValueError('profile must be one of %s, not %r'
+                             % (', '.join(PROFILES), self.profile))
+        if self.operator_taints and not self.taint_delay > self.unknown_after:
             raise ValueError(
                 'taint_delay (%.0f s) must exceed the longest time to '
                 'Ready=Unknown (%.0f s)'
@@ -184,10 +208,26 @@ class RunSettings:
                 + self.controller_period)
 
     @property
+    def operator_taints(self):
+        """An operator taints failed hosts (not in the production run)."""
+        return self.profile != 'production'
+
+    @property
     def last_failure_at(self):
         """Latest power-off all drivers can still answer within the run."""
-        return min(self.duration - self.unknown_after
-                   - self.upstream_interval - self.upstream_cycle_allowance,
+        upstream_last = (self.duration - self.unknown_after
+                         - self.upstream_interval
+                         - self.upstream_cycle_allowance)
+        if not self.operator_taints:
+            # Ours-production notices either the stale Lease (40 s after
+            # the last renewal by default) or Ready=Unknown.
+            detected = min(self.unknown_after,
+                           production.DEFAULT_LEASE_STALE_AFTER
+                           + self.lease_renew_interval)
+            return min(upstream_last, self.duration - detected
+                       - self.ours_settle_allowance - self.fence_allowance
+                       - _REPORT_MARGIN)
+        return min(upstream_last,
                    self.duration - self.unknown_after
                    - self.ours_settle_allowance - _REPORT_MARGIN,
                    self.duration - self.taint_delay - _REPORT_MARGIN)
@@ -361,19 +401,25 @@ class SizeRun:
             [sys.executable, '-m', upstream.__name__, '--config-file', conf],
             output_path=os.path.join(directory, 'output.log'), env=env)
 
-    def _our_process(self, spec, server, token, api_section):
+    def _our_process(self, spec, server, token, api_section, *,
+                     production_options=None):
         directory = self._directory(spec)
         kubeconfig = server.write_kubeconfig(
             os.path.join(directory, 'kubeconfig'), token=token)
+        options = {'kubeconfig': kubeconfig}
+        options.update(production_options or {})
+        options.update(spec.options)
         conf = _write_conf(os.path.join(directory, 'masakarimonitors.conf'), {
             'DEFAULT': {'debug': 'false', 'log_file': os.path.join(
                 directory, 'hostmonitor.log')},
             'host': {'monitoring_driver': 'k8s'},
-            'k8s': dict({'kubeconfig': kubeconfig}, **dict(spec.options)),
+            'k8s': options,
             'api': api_section,
         })
         env = {key: value for key, value in os.environ.items()
                if not key.startswith('KUBERNETES_SERVICE_')}
+        # As the chart sets it: the leader election Lease's namespace.
+        env['POD_NAMESPACE'] = production.NAMESPACE
         binary = os.path.join(os.path.dirname(sys.executable),
                               'masakari-hostmonitor')
         return processes.DriverProcess(
@@ -393,6 +439,13 @@ class SizeRun:
         self.say('%d nodes created; starting a masakari-api per driver and '
                  'registering every node as a host', len(names))
         masakaris = self._start_masakaris(names, cleanups)
+        failures = scenario.plan_failures(
+            names, duration=settings.duration,
+            first_at=settings.first_failure_at,
+            spacing=settings.failure_spacing,
+            taint_delay=settings.taint_delay,
+            last_at=settings.last_failure_at)
+        fenced = self._start_production(names, failures, store, cleanups)
 
         recorders = {}
         watched = {}
@@ -400,8 +453,14 @@ class SizeRun:
                                      _upstream_ready),
                  scenario.OURS: (OUR_RULES, self._our_process, _ours_ready)}
         for index, spec in enumerate(settings.drivers):
-            rules, make_process, is_ready = kinds[spec.kind]
             token = 'bench-token-%d' % index
+            if spec.kind == scenario.OURS_PRODUCTION:
+                setup = fenced[spec.name]
+                rules, is_ready = setup.rules, _ours_ready
+                make_process = functools.partial(
+                    self._our_process, production_options=setup.options)
+            else:
+                rules, make_process, is_ready = kinds[spec.kind]
             server = self._start_server(store, token, rules, cleanups)
             masakari = masakaris[spec.name][0]
             recorder = recorder_mod.NotificationRecorder(
@@ -425,12 +484,6 @@ class SizeRun:
             self.say('%s ready after %.1f s', item.name,
                      item.ready[0] - item.started_at)
 
-        failures = scenario.plan_failures(
-            names, duration=settings.duration,
-            first_at=settings.first_failure_at,
-            spacing=settings.failure_spacing,
-            taint_delay=settings.taint_delay,
-            last_at=settings.last_failure_at)
         self.say('measuring for %.0f s; %d failures, one every %.0f s',
                  settings.duration, len(failures), settings.failure_spacing)
         apis = [api for api, _segment in masakaris.values()]
@@ -439,6 +492,8 @@ class SizeRun:
         cluster_before = model.stats(reset_max_lag=True)
         self._measure(watched, model, failures, t0)
         t_end = self.clock.wall()
+        bmc_cpu = {name: setup.bmcs.cpu_seconds()
+                   for name, setup in fenced.items()}
         machine_after = _machine_counters(apis)
         peaks = {name: item.process.kernel_peak_rss()
                  for name, item in watched.items()}
@@ -454,6 +509,9 @@ class SizeRun:
 
         timeline = [tuple(event) for event in model.events]
         signals = scenario.signal_times(failures, timeline)
+        renewals = production.last_lease_renewals(
+            store, [failure.node for failure in failures],
+            test_nodes.parse_time) if fenced else {}
         drivers = {}
         for name, item in watched.items():
             answers = recorders[name].answers()
@@ -462,11 +520,18 @@ class SizeRun:
             drivers[name] = _driver_result(
                 item, exits[name], peaks[name], score, answers,
                 masakaris[name][0].notifications(), t0=t0, t_end=t_end)
+            drivers[name]['latency'], fencing = _latency(
+                item, failures, signals, answers, renewals,
+                fenced.get(name), t0=t0)
+            if fencing is not None:
+                fencing['bmc_cpu_seconds'] = bmc_cpu[name]
+                drivers[name]['fencing'] = fencing
         self.say('done in %.0f s', self.clock.monotonic() - begun)
         return {
             'nodes': settings.nodes,
             'started': _iso(t0),
             'settings': dataclasses.asdict(settings),
+            'profile': settings.profile,
             'node_json_bytes_mean': _mean_node_bytes(store),
             # Over the measured period only: the model ran through the
             # set-up too.
@@ -507,12 +572,46 @@ class SizeRun:
             _out_of_gc_sight()
             self._stop_waiting.wait(self.settings.sample_period)
 
+    def _start_production(self, names, failures, store, cleanups):
+        """{driver name: _Fenced} of the production drivers, BMCs up."""
+        fenced = {}
+        specs = [spec for spec in self.settings.drivers
+                 if spec.kind == scenario.OURS_PRODUCTION]
+        for index, spec in enumerate(specs):
+            lease_name, taint_key = production.identity(index)
+            bmcs = production.Bmcs(self._directory(spec), names,
+                                   power_delay=self.settings.bmc_power_delay,
+                                   clock=self.clock)
+            cleanups.append(bmcs.stop)
+            bmcs.start()
+            options = dict(production.OPTIONS, **bmcs.options())
+            options['leader_election_lease_name'] = lease_name
+            if taint_key != production.STANDARD_TAINT:
+                options['out_of_service_taint'] = taint_key
+            fenced[spec.name] = _Fenced(
+                bmcs=bmcs, taint_key=taint_key, options=options,
+                rules=production.rules(lease_name),
+                lease_stale_after=production.lease_stale_after(
+                    spec.options))
+            self.say('%s: Redfish emulator with %d systems at %s (power '
+                     'delay %.1f s)', spec.name, len(names), bmcs.emulator.url,
+                     self.settings.bmc_power_delay)
+        if fenced:
+            observer = production.TaintObserver(
+                store, self.clock, [failure.node for failure in failures],
+                [setup.taint_key for setup in fenced.values()]).start()
+            cleanups.append(observer.stop)
+            for setup in fenced.values():
+                setup.taints = observer.first
+        return fenced
+
     def _measure(self, watched, model, failures, t0):
-        actions = sorted(
-            [(failure.power_off_at, 0, model.power_off, failure.node)
-             for failure in failures]
-            + [(failure.taint_at, 1, model.add_out_of_service_taint,
-                failure.node) for failure in failures])
+        actions = [(failure.power_off_at, 0, model.power_off, failure.node)
+                   for failure in failures]
+        if self.settings.operator_taints:
+            actions += [(failure.taint_at, 1, model.add_out_of_service_taint,
+                         failure.node) for failure in failures]
+        actions.sort()
         end = t0 + self.settings.duration
         while True:
             wall = self.clock.wall()
@@ -550,6 +649,73 @@ def _out_of_gc_sight():
     end.
     """
     gc.freeze()
+
+
+@dataclasses.dataclass
+class _Fenced:
+    """A production driver's BMCs and identity, and what was observed."""
+
+    bmcs: production.Bmcs
+    taint_key: str
+    options: dict
+    rules: list
+    lease_stale_after: float
+    taints: dict = None
+
+
+def _latency(item, failures, signals, answers, renewals, fenced, *, t0):
+    """(the driver's ``latency`` block, its ``fencing`` block or None)."""
+    fence_log = {}
+    if fenced is not None:
+        fence_log = production.fence_log_times(
+            os.path.join(os.path.dirname(item.process.output_path),
+                         'hostmonitor.log'))
+    per_failure = []
+    for failure in failures:
+        node = failure.node
+        power_off = signals.get((node, scenario.SIGNAL_POWER_OFF),
+                                t0 + failure.power_off_at)
+        per_failure.append(latency.stages_for(
+            power_off, answers=answers, node=node,
+            lease_renew=renewals.get(node) if fenced else None,
+            lease_stale_after=fenced.lease_stale_after if fenced else None,
+            ready_unknown=signals.get((node, scenario.SIGNAL_READY_UNKNOWN)),
+            fence_log=fence_log.get(node),
+            taint=(fenced.taints or {}).get((node, fenced.taint_key))
+            if fenced else signals.get((node,
+                                        scenario.SIGNAL_OUT_OF_SERVICE))))
+    block = latency.breakdown(per_failure)
+    block['per_failure'] = [
+        dict(node=failure.node, **{stage: round(wall - stages[
+            latency.POWER_OFF], 3) for stage, wall in stages.items()})
+        for failure, stages in zip(failures, per_failure)]
+    block['out_of_order'] = [
+        [failure.node] + list(pair)
+        for failure, stages in zip(failures, per_failure)
+        for pair in latency.out_of_order(stages)]
+    if fenced is None:
+        return block, None
+    failed = {failure.node for failure in failures}
+    resets = fenced.bmcs.resets()
+    return block, {
+        'taint_key': fenced.taint_key,
+        'emulator_resets': len(resets),
+        'emulator_resets_of_failed_hosts': sorted(
+            node for _wall, node, _status in resets if node in failed),
+        'emulator_resets_of_other_hosts': sorted(
+            node for _wall, node, _status in resets if node not in failed),
+        'emulator_reset_statuses': sorted({status for _w, _n, status
+                                           in resets}),
+        # Whole seconds in the emulator's log against the driver's ms.
+        'emulator_vs_driver_log_max_s': _log_agreement(resets, fence_log),
+    }
+
+
+def _log_agreement(resets, fence_log):
+    gaps = [abs(wall - fence_log[node][latency.REDFISH_REQUEST])
+            for wall, node, _status in resets
+            if latency.REDFISH_REQUEST in fence_log.get(node, {})]
+    return max(gaps) if gaps else None
 
 
 def _driver_result(item, exit_info, kernel_peak, score, answers, stored, *,

@@ -34,6 +34,11 @@ judged to have said it (the first accepted notification that matches):
   ``Ready=Unknown`` -- ``UNKNOWN`` without fencing evidence, or directly
   ``NORMAL`` when the taint came first -- and a ``STOPPED``/``NORMAL``
   answering the taint.
+- ours in the production configuration (``--profile production``: lease
+  watch, Redfish power-off, no operator taint): a first ``STOPPED`` and a
+  ``STOPPED``/``NORMAL`` (after its own fence), both answering the
+  power-off itself, since it may see the silence (stale Lease) before the
+  node lifecycle controller does.
 
 Each driver may send each of its kinds of notification once per failed
 host; any other accepted notification (another host, a repeat, a
@@ -47,11 +52,14 @@ import typing
 
 UPSTREAM = 'upstream'
 OURS = 'ours'
+OURS_PRODUCTION = 'ours-production'
 
 SIGNAL_READY_UNKNOWN = 'Ready=Unknown'
 SIGNAL_OUT_OF_SERVICE = 'out-of-service taint'
+SIGNAL_POWER_OFF = 'power-off'
 # The cluster model's timeline kinds for each signal.
 TIMELINE_KINDS = {
+    SIGNAL_POWER_OFF: 'power-off',
     SIGNAL_READY_UNKNOWN: 'ready-unknown',
     SIGNAL_OUT_OF_SERVICE:
         'taint-added:node.kubernetes.io/out-of-service:NoExecute',
@@ -88,11 +96,15 @@ EXPECTATIONS = {
     UPSTREAM: (Expectation(SIGNAL_READY_UNKNOWN, 'STOPPED', 'NORMAL'),),
     OURS: (Expectation(SIGNAL_READY_UNKNOWN, 'STOPPED', ANY),
            Expectation(SIGNAL_OUT_OF_SERVICE, 'STOPPED', 'NORMAL')),
+    OURS_PRODUCTION: (Expectation(SIGNAL_POWER_OFF, 'STOPPED', ANY),
+                      Expectation(SIGNAL_POWER_OFF, 'STOPPED', 'NORMAL')),
 }
 # (event, host_status) each driver may send once per failed host.
 ALLOWED = {
     UPSTREAM: frozenset({('STOPPED', 'NORMAL')}),
     OURS: frozenset({('STOPPED', 'UNKNOWN'), ('STOPPED', 'NORMAL')}),
+    OURS_PRODUCTION: frozenset({('STOPPED', 'UNKNOWN'),
+                                ('STOPPED', 'NORMAL')}),
 }
 
 

@@ -20,15 +20,27 @@ and upstream's polling all fit. It checks the harness, not performance:
 no assertion here is about time or cost figures beyond "measured". Both
 drivers must have reported every failure, and nothing else, since a
 harness that loses or invents notifications makes every figure wrong.
+
+The production profile runs small too (50 nodes, 65 s, three failures):
+ours-production must fence each failed host through the Redfish emulator
+exactly once, no other, and report each NORMAL after its own fence; the
+stages it is timed by must come in causal order.
 """
 
 import pytest
 
 from masakarimonitors_k8s.bench import cli
+from masakarimonitors_k8s.bench import latency
 from masakarimonitors_k8s.bench import report
 from masakarimonitors_k8s.bench import scenario
 
 pytestmark = pytest.mark.timeout(240)
+
+PRODUCTION_RUN = ['--profile', 'production', '--nodes', '50',
+                  '--duration', '65', '--grace-period', '4',
+                  '--lease-renew-interval', '1', '--controller-period', '1',
+                  '--upstream-interval', '5', '--upstream-cycle-allowance',
+                  '5', '--failure-spacing', '5', '--no-chart']
 
 QUICK_RUN = ['--nodes', '200', '--duration', '50',
              '--grace-period', '4', '--lease-renew-interval', '1',
@@ -126,3 +138,74 @@ def test_the_table_is_rebuilt_from_the_json_alone(bench_run, capsys):
     table = capsys.readouterr().out
     assert 'CPU seconds per hour' in table
     assert '200 nodes' in table
+
+
+@pytest.fixture(scope='module')
+def production_run(tmp_path_factory):
+    output = tmp_path_factory.mktemp('bench-production')
+    code = cli.main(PRODUCTION_RUN + ['--output-dir', str(output)])
+    [results_path] = output.glob('*/results.json')
+    return code, report.read_json(results_path), results_path
+
+
+def test_production_run_saw_no_harness_problem(production_run):
+    code, results, _path = production_run
+    assert cli.harness_failures(results) == []
+    assert code == 0
+    run = only_run(results)
+    assert run['profile'] == 'production'
+    assert set(run['drivers']) == {scenario.UPSTREAM,
+                                   scenario.OURS_PRODUCTION}
+
+
+def test_production_every_failure_answered_with_normal(production_run):
+    _code, results, _path = production_run
+    run = only_run(results)
+    failed = sorted(failure['node'] for failure in run['failures'])
+    assert len(failed) == 3
+    for name, driver in run['drivers'].items():
+        notifications = driver['notifications']
+        assert notifications['missed'] == [], name
+        assert notifications['spurious'] == [], name
+        normal = [entry['node'] for entry in driver['latency']['per_failure']
+                  if latency.NORMAL in entry]
+        assert sorted(normal) == failed, name
+        assert driver['latency']['n'] == len(failed)
+        assert driver['latency']['p50'] is not None
+    # No operator tainted anything: the only taints are ours-production's,
+    # written through its API server, never by the cluster model.
+    assert all(failure['out_of_service_s'] is None
+               for failure in run['failures'])
+
+
+def test_production_fenced_each_failed_host_once_and_no_other(
+        production_run):
+    _code, results, _path = production_run
+    run = only_run(results)
+    failed = sorted(failure['node'] for failure in run['failures'])
+    fencing = run['drivers'][scenario.OURS_PRODUCTION]['fencing']
+    assert fencing['emulator_resets_of_failed_hosts'] == failed
+    assert fencing['emulator_resets_of_other_hosts'] == []
+    assert fencing['emulator_reset_statuses'] == [204]
+    assert 'fencing' not in run['drivers'][scenario.UPSTREAM]
+
+
+def test_production_stages_come_in_causal_order(production_run):
+    _code, results, _path = production_run
+    ours = only_run(results)['drivers'][scenario.OURS_PRODUCTION]
+    assert ours['latency']['out_of_order'] == []
+    for entry in ours['latency']['per_failure']:
+        detected = min(entry[latency.LEASE_STALE],
+                       entry[latency.READY_UNKNOWN])
+        assert entry[latency.POWER_OFF] == 0.0
+        assert 0.0 <= detected <= entry[latency.REDFISH_REQUEST] \
+            <= entry[latency.VERIFIED_OFF] <= entry[latency.TAINT] \
+            <= entry[latency.NORMAL], entry
+
+
+def test_production_table_shows_the_latency(production_run, capsys):
+    _code, _results, path = production_run
+    assert cli.main(['--report', str(path)]) == 0
+    table = capsys.readouterr().out
+    assert 'dead host -> NORMAL accepted' in table
+    assert 'Redfish power-off sent' in table

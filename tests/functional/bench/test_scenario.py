@@ -72,6 +72,7 @@ def test_signal_times_are_the_first_of_each_kind_for_failed_nodes():
                 ('ready-unknown', 'compute-0001', 99.0),
                 (taint, 'compute-0001', 76.0)]
     assert scenario.signal_times(failures, timeline) == {
+        ('compute-0001', scenario.SIGNAL_POWER_OFF): 1.0,
         ('compute-0001', UNKNOWN): 55.0, ('compute-0001', TAINT): 76.0}
 
 
@@ -219,8 +220,9 @@ def _run(nodes, *, upstream, ours):
 def test_targets_are_judged_on_ratios_and_absolute_limits():
     met = _run(5000, upstream=(600.0, 4e9, 700.0, 60.0),
                ours=(20.0, 8e8, 120.0, 0.2))
+    # No dead host -> NORMAL latency in these results: n/a, not missed.
     assert [verdict for _t, _v, verdict in report.judge(met)] == [
-        True, True, True, True]
+        True, True, True, True, None]
     missed = _run(5000, upstream=(600.0, 4e9, 700.0, 60.0),
                   ours=(40.0, 1.2e9, 160.0, 15.0))
     judged = {target.name: (value, verdict)
@@ -229,3 +231,27 @@ def test_targets_are_judged_on_ratios_and_absolute_limits():
     assert judged['bytes_ratio'] == (pytest.approx(0.3), False)
     assert judged['ours_peak_rss_mib'] == (160.0, False)
     assert judged['ours_p99_s'] == (15.0, False)
+
+
+def test_the_production_profile_has_no_operator_taint_to_wait_for():
+    settings = runner.RunSettings(nodes=5000, duration=300,
+                                  profile='production', taint_delay=0)
+    assert not settings.operator_taints
+    # Upstream is still the slowest to answer a power-off.
+    assert settings.last_failure_at == 300 - 65 - 60 - 45
+    short = runner.RunSettings(nodes=50, duration=65, profile='production',
+                               grace_period=4, lease_renew_interval=1,
+                               controller_period=1, upstream_interval=5,
+                               upstream_cycle_allowance=5)
+    # Ready=Unknown after 6 s, the 15 s settle window, 15 s to fence.
+    assert short.last_failure_at == 65 - 6 - 15 - 15 - 10
+    with pytest.raises(ValueError, match='profile'):
+        runner.RunSettings(nodes=10, profile='fast')
+
+
+def test_a_production_variant_is_of_the_production_kind():
+    spec = runner.DriverSpec.our_variant('lease_stale_after=20',
+                                         scenario.OURS_PRODUCTION)
+    assert spec.name == 'ours-production[lease_stale_after=20]'
+    assert spec.kind == scenario.OURS_PRODUCTION
+    assert spec.options == (('lease_stale_after', '20'),)
