@@ -55,12 +55,16 @@ DRIVER_FIELDS = ('kind', 'startup', 'window', 'cpu_seconds',
                  'notifications')
 
 
-@pytest.fixture(scope='module')
-def bench_run(tmp_path_factory):
-    output = tmp_path_factory.mktemp('bench-results')
-    code = cli.main(QUICK_RUN + ['--output-dir', str(output)])
+def run_bench(tmp_path_factory, name, argv):
+    output = tmp_path_factory.mktemp(name)
+    code = cli.main(argv + ['--output-dir', str(output)])
     [results_path] = output.glob('*/results.json')
     return code, report.read_json(results_path), results_path
+
+
+@pytest.fixture(scope='module')
+def bench_run(tmp_path_factory):
+    return run_bench(tmp_path_factory, 'bench-results', QUICK_RUN)
 
 
 def only_run(results):
@@ -142,10 +146,7 @@ def test_the_table_is_rebuilt_from_the_json_alone(bench_run, capsys):
 
 @pytest.fixture(scope='module')
 def production_run(tmp_path_factory):
-    output = tmp_path_factory.mktemp('bench-production')
-    code = cli.main(PRODUCTION_RUN + ['--output-dir', str(output)])
-    [results_path] = output.glob('*/results.json')
-    return code, report.read_json(results_path), results_path
+    return run_bench(tmp_path_factory, 'bench-production', PRODUCTION_RUN)
 
 
 def test_production_run_saw_no_harness_problem(production_run):
