@@ -243,12 +243,10 @@ class Reflector(loops.Loop):
                      len(states))
         else:
             states, token, resource_version = [], None, None
-        resume = {'continue_token': token} if token else {}
-        if self._decoder is not None:
-            resume['decode'] = self._decoder.document
         for page in self._client.list_pages(
                 self._path, params=self._params,
-                page_size=self._settings.page_size, **resume):
+                page_size=self._settings.page_size, continue_token=token,
+                decode=self._decoder.document if self._decoder else None):
             self._touch()
             items = page.get('items') or []
             for obj in items:
@@ -340,8 +338,7 @@ class Reflector(loops.Loop):
             answer_timeout=self._settings.check_timeout,
             new_connection=self._silent_checks > 0,
             coalesce=self._settings.read_interval,
-            **({'decode_event': self._decoder.event}
-               if self._decoder is not None else {}))
+            decode_event=self._decoder.event if self._decoder else None)
         try:
             for kind, obj in stream:
                 self._touch()

@@ -98,7 +98,8 @@ class FakeKube:
         self.watch_calls = []
         self.streams_closed = 0
 
-    def list_pages(self, path, *, params, page_size, continue_token=None):
+    def list_pages(self, path, *, params, page_size, continue_token=None,
+                   decode=None):
         self.list_calls.append({'path': path, 'params': dict(params),
                                 'page_size': page_size})
         self.continue_tokens.append(continue_token)
@@ -116,7 +117,7 @@ class FakeKube:
 
     def watch(self, path, *, params, resource_version, timeout_seconds,
               idle_timeout, answer_timeout=None, new_connection=False,
-              coalesce=0.0):
+              coalesce=0.0, decode_event=None):
         self.watch_calls.append({
             'coalesce': coalesce,
             'path': path, 'params': dict(params),
@@ -379,7 +380,8 @@ def test_unexpected_error_relists_and_carries_on():
 
 
 class StopsDuringListKube(FakeKube):
-    def list_pages(self, path, *, params, page_size, continue_token=None):
+    def list_pages(self, path, *, params, page_size, continue_token=None,
+                   decode=None):
         yield page('a', resource_version='1', token='more')
         self.stop.set()
         yield page('b', resource_version='1')
