@@ -135,7 +135,8 @@ class Monitor:
             warrant=self.engine.warrant, host_view=self.engine.host,
             outbox=self.deliveries.offer, clock=self.clock,
             settle_window=settings.guards.settle_window,
-            on_held=self._tell('held'))
+            on_held=self._tell('held'),
+            on_fence_allowed=self._tell('fence_allowed'))
         self._nodes_listed = False
         # Our monotonic time since when the node view is not current
         # (None: current); from start until the first list.

@@ -137,11 +137,15 @@ class NotificationGate:
     :param clock: Clock (monotonic) for the settle window.
     :param settle_window: seconds a new STOPPED waits (see module doc).
     :param cluster_limit: conf.UnhealthyLimit over all monitored nodes.
+    :param on_fence_allowed: callable(node name, episode) when
+        :meth:`may_fence` may have turned true for that host: its STOPPED
+        went out, or a storm guard released.
     """
 
     def __init__(self, *, limit, zone_counts, outbox, clock,
                  still_failed=None, warrant=None, host_view=None,
-                 settle_window=0.0, on_held=None, cluster_limit=None):
+                 settle_window=0.0, on_held=None, cluster_limit=None,
+                 on_fence_allowed=None):
         self._limit = limit
         self._cluster_limit = cluster_limit
         self._clock = clock
@@ -156,6 +160,7 @@ class NotificationGate:
         self._host_view = host_view
         self._outbox = outbox
         self._on_held = on_held
+        self._on_fence_allowed = on_fence_allowed
         self._held = {}          # hostname -> Notification
         # hostname -> (node, episode) whose STOPPED went out. Read by the
         # fencing thread: replaced, never mutated in place.
@@ -302,6 +307,9 @@ class NotificationGate:
                                             notification.episode)
         self._announced = announced
         self._outbox(notification)
+        if self._on_fence_allowed is not None and not self._is_holding(
+                notification.zone or ''):
+            self._on_fence_allowed(notification.node, notification.episode)
 
     def _unannounce(self, host):
         if host in self._announced:
@@ -354,4 +362,10 @@ class NotificationGate:
             LOG.warning('Storm guard released for %s.',
                         'the cluster' if zone == CLUSTER
                         else 'zone %r' % (zone or '(no zone)'))
+        released = bool(self._holding.keys() - holding.keys())
         self._holding = holding
+        if released and self._on_fence_allowed is not None:
+            # Announced hosts of the released zones may be fenced now; the
+            # coordinator asks may_fence again for each.
+            for node, episode in list(self._announced.values()):
+                self._on_fence_allowed(node, episode)

@@ -97,6 +97,9 @@ class FencingCoordinator(loops.Loop):
         self._lock = threading.Condition()
         self._wanted = {}    # node name -> (NodeState, episode)
         self._queue = []     # heap of (due, seq, node name)
+        # node name -> seq of its one live queue entry: rescheduling a
+        # node makes its older entries stale instead of doubling its work.
+        self._live = {}
         self._seq = 0
         self.checks = 0
         self.actions = 0
@@ -134,6 +137,18 @@ class FencingCoordinator(loops.Loop):
                 self._schedule(state.name, self._clock.monotonic())
                 self._lock.notify_all()
 
+    def fence_allowed(self, name, episode):
+        """The guards may allow this node's fencing now: look at once.
+
+        Its STOPPED went out (settle window passed) or a storm guard
+        released; without this the node waited for its next recheck, up
+        to ``recheck`` seconds.
+        """
+        with self._lock:
+            if self._wanted.get(name, (None, None))[1] == episode:
+                self._schedule(name, self._clock.monotonic())
+                self._lock.notify_all()
+
     def _drop(self, name, episode=None):
         with self._lock:
             if episode is None or self._wanted.get(
@@ -142,6 +157,7 @@ class FencingCoordinator(loops.Loop):
 
     def _schedule(self, name, due):
         self._seq += 1
+        self._live[name] = self._seq
         heapq.heappush(self._queue, (due, self._seq, name))
 
     # -- worker side ---------------------------------------------------
@@ -171,8 +187,10 @@ class FencingCoordinator(loops.Loop):
         # evidence accepted yet), look again later, even after a reading
         # or a power-off that should end it: the engine may have refused
         # the evidence (a cordon, a Ready seen since the reading).
+        # Unless it was scheduled again meanwhile (announced, leadership).
         with self._lock:
-            if self._wanted.get(state.name, (None, None))[1] == episode:
+            if (self._wanted.get(state.name, (None, None))[1] == episode
+                    and state.name not in self._live):
                 self._schedule(state.name,
                                self._clock.monotonic() + self._recheck)
         return state.name, done
@@ -180,21 +198,27 @@ class FencingCoordinator(loops.Loop):
     def next_due(self):
         """Monotonic time of the next attempt, or None (tests)."""
         with self._lock:
-            for due, _, name in sorted(self._queue):
-                if name in self._wanted:
+            for due, seq, name in sorted(self._queue):
+                if self._is_live(name, seq):
                     return due
             return None
+
+    def _is_live(self, name, seq):
+        return name in self._wanted and self._live.get(name) == seq
 
     def _next_due(self):
         with self._lock:
             while self._queue:
-                due, _, name = self._queue[0]
-                if name not in self._wanted:
+                due, seq, name = self._queue[0]
+                if not self._is_live(name, seq):
                     heapq.heappop(self._queue)
+                    if self._live.get(name) == seq:
+                        del self._live[name]
                     continue
                 wait = due - self._clock.monotonic()
                 if wait <= 0:
                     heapq.heappop(self._queue)
+                    del self._live[name]
                     return self._wanted[name]
                 self._lock.wait(min(wait, 1.0))
                 return None
