@@ -77,8 +77,9 @@ class InboxSink:
     def replace(self, states):
         self.post('replace', states)
 
-    def event(self, event_type, state):
-        self.post('event', (event_type, state))
+    def events(self, batch):
+        """Watch events read together: one inbox item, decided in order."""
+        self.post('events', batch)
 
     def fresh(self, fresh):
         self.post('fresh', fresh)
@@ -256,16 +257,18 @@ class Monitor:
                 if not self._nodes_listed:
                     self._nodes_listed = True
                     self.guards.check_zone_sizes()
-            elif what == 'event':
-                self.engine.node_event(*data)
+            elif what == 'events':
+                for event in data:
+                    self.engine.node_event(*event)
             elif what == 'fresh':
                 self.engine.set_node_view_fresh(data)
                 self._node_view_fresh(data)
         elif kind == 'leases':
             if what == 'replace':
                 self.engine.replace_leases(data)
-            elif what == 'event':
-                self.engine.lease_event(*data)
+            elif what == 'events':
+                for event in data:
+                    self.engine.lease_event(*event)
             elif what == 'fresh':
                 self.engine.set_lease_view_fresh(data)
         elif kind == 'fencing' and what == 'evidence':

@@ -347,7 +347,7 @@ class KubeClient:
 
     def watch(self, path, *, params, resource_version, timeout_seconds,
               idle_timeout, answer_timeout=None, new_connection=False,
-              decode_event=None, coalesce=0.0):
+              decode_event=None, coalesce=0.0, on_idle=None):
         """Yield (type, object) from a watch stream.
 
         ``answer_timeout`` (default: the read timeout) bounds the wait for
@@ -361,7 +361,10 @@ class KubeClient:
         by default. ``coalesce``: seconds to wait, once the stream has
         nothing more to read, before blocking on it again, so that events
         arriving meanwhile are read in one wake-up (see
-        :func:`_coalesced`).
+        :func:`_coalesced`). ``on_idle``: called (between two yields, in
+        the caller's thread) each time the stream has nothing more
+        waiting, e.g. to hand on what was read so far; with ``coalesce``
+        only.
         """
         decode_event = decode_event or decoding.json_event
         if new_connection:
@@ -383,7 +386,10 @@ class KubeClient:
         chunks = raw.stream(amt=None, decode_content=True)
         sock = getattr(getattr(raw, 'connection', None), 'sock', None)
         if coalesce > 0 and sock is not None:
-            chunks = _coalesced(chunks, sock, coalesce)
+            chunks = _coalesced(chunks, sock, coalesce, on_idle=on_idle)
+        elif on_idle is not None:
+            # Nothing tells whether more is waiting: each read is all.
+            chunks = _each_then(chunks, on_idle)
         try:
             for line in _lines(chunks):
                 yield _watch_event(line, path, decode_event)
@@ -414,7 +420,7 @@ def _set_read_timeout(raw, seconds):
         sock.settimeout(seconds)
 
 
-def _coalesced(chunks, sock, seconds, nap=time.sleep):
+def _coalesced(chunks, sock, seconds, nap=time.sleep, on_idle=None):
     """Yield ``chunks``; when none is waiting, nap before reading on.
 
     A watch thread woken for each event pays a fixed cost per wake-up
@@ -424,11 +430,21 @@ def _coalesced(chunks, sock, seconds, nap=time.sleep):
     reports of 5,000 nodes). Napping ``seconds`` whenever the socket has
     nothing to read lets the kernel gather what arrives meanwhile, read
     then in one wake-up; an event waits at most ``seconds`` more.
+    ``on_idle`` is called before each nap: what was read so far is all
+    there is for now.
     """
     for chunk in chunks:
         yield chunk
         if not _readable_now(sock):
+            if on_idle is not None:
+                on_idle()
             nap(seconds)
+
+
+def _each_then(chunks, on_idle):
+    for chunk in chunks:
+        yield chunk
+        on_idle()
 
 
 def _readable_now(sock):

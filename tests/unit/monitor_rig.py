@@ -239,8 +239,8 @@ class MonitorRig:
         host = self.world[name]
         obj = host.obj()
         host.exists = False
-        self.monitor.handle(('nodes', 'event',
-                             ('DELETED', self._translate(obj))))
+        self.monitor.handle(('nodes', 'events',
+                             [('DELETED', self._translate(obj))]))
         self.step()
 
     def recreate(self, name, **fields):
@@ -249,18 +249,21 @@ class MonitorRig:
         host = Host(name, zone=self.world[name].zone, since=self.now(),
                     **fields)
         self.world[name] = host
-        self.monitor.handle(('nodes', 'event',
-                             ('ADDED', self._translate(host.obj()))))
+        self.monitor.handle(('nodes', 'events',
+                             [('ADDED', self._translate(host.obj()))]))
         self.step()
 
     def sync(self):
         """Deliver the pending Node events, then decide."""
+        # As the reflector hands them over: those read together, in one.
+        batch = []
         while self._changed:
             name = self._changed.pop(0)
             host = self.world[name]
             if host.exists:
-                self.monitor.handle(('nodes', 'event', (
-                    'MODIFIED', self._translate(host.obj()))))
+                batch.append(('MODIFIED', self._translate(host.obj())))
+        if batch:
+            self.monitor.handle(('nodes', 'events', batch))
         self.step()
 
     # -- the threads, one pass each --------------------------------------

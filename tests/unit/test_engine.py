@@ -333,6 +333,49 @@ def test_stale_lease_fires_at_its_deadline_on_server_time(skew):
     assert len(rig.sent) == 1
 
 
+def test_renewals_of_fresh_leases_of_healthy_hosts_are_not_evaluated():
+    rig = Rig(watch_leases=True, lease_stale_after=40.0)
+    rig.replace(*healthy(3))
+    for name in ('ok-000', 'ok-001', 'ok-002'):
+        rig.lease(name)
+    counters = rig.engine.counters
+    assert counters.lease_renewals_not_evaluated == 0   # first sight
+
+    # Three kubelets renew every 10 s; ok-000's falls silent after 20 s.
+    for second in range(10, 61, 10):
+        rig.advance(10)
+        for name in ('ok-000', 'ok-001', 'ok-002'):
+            if name != 'ok-000' or second <= 20:
+                rig.lease(name)
+    assert rig.told == []
+    rig.advance(0.01)                # 40 s after ok-000's last renewal
+
+    assert rig.told == [('ok-000', 'STOPPED', 'UNKNOWN')]
+    # 3 renewals at 10 s and at 20 s, then 2 at each of 30..60 s.
+    assert counters.lease_renewals_not_evaluated == 14
+    # Every earlier check of a renewed lease was superseded, not run.
+    assert counters.lease_checks_superseded >= 3
+    before = counters.lease_renewals_not_evaluated
+    rig.lease('ok-000')              # its kubelet is back: evaluated
+
+    assert rig.engine.host('ok-000').health is policy.Health.RECOVERING
+    assert counters.lease_renewals_not_evaluated == before
+
+
+def test_a_renewal_of_a_host_not_healthy_is_always_evaluated():
+    rig = Rig(watch_leases=True, lease_stale_after=40.0)
+    rig.replace(factories.unknown_node('n1', since=rig.server_time() - 60),
+                *healthy(1))
+    rig.lease('n1')
+    rig.lease('ok-000')
+    assert rig.told == [('n1', 'STOPPED', 'UNKNOWN')]
+    rig.advance(10)
+
+    rig.lease('n1')
+
+    assert rig.engine.counters.lease_renewals_not_evaluated == 0
+
+
 def test_stale_lease_needs_a_fresh_lease_view():
     rig = Rig(watch_leases=True)
     rig.replace(*healthy(2))

@@ -226,6 +226,36 @@ def test_the_reader_naps_only_when_nothing_is_waiting():
     assert naps == [0.5, 0.5]
 
 
+def test_the_reader_says_idle_before_each_nap_after_the_lines_read():
+    ours, theirs = socket.socketpair()
+    seen = []
+
+    def chunks():
+        yield b'a\nb'          # nothing waiting: idle once 'a' was read
+        theirs.sendall(b'x')
+        yield b'\nc\n'          # more waiting: no idle after 'b', 'c'
+        ours.recv(1)
+        yield b'd\n'
+
+    try:
+        for line in kube_client._lines(kube_client._coalesced(
+                chunks(), ours, 0.5, nap=lambda seconds: seen.append('nap'),
+                on_idle=lambda: seen.append('idle'))):
+            seen.append(line)
+    finally:
+        ours.close()
+        theirs.close()
+    assert seen == [b'a', 'idle', 'nap', b'b', b'c', b'd', 'idle', 'nap']
+
+
+def test_without_a_socket_each_read_is_all_there_is():
+    seen = []
+    for line in kube_client._lines(kube_client._each_then(
+            [b'a\nb\n', b'c\n'], lambda: seen.append('idle'))):
+        seen.append(line)
+    assert seen == [b'a', b'b', 'idle', b'c', 'idle']
+
+
 def test_a_closed_socket_does_not_nap():
     ours, theirs = socket.socketpair()
     theirs.close()

@@ -21,6 +21,7 @@ thread. The stop event never blocks: its ``wait`` records the backoff the
 reflector asked for and returns at once.
 """
 
+import dataclasses
 import random
 import threading
 
@@ -117,7 +118,8 @@ class FakeKube:
 
     def watch(self, path, *, params, resource_version, timeout_seconds,
               idle_timeout, answer_timeout=None, new_connection=False,
-              coalesce=0.0, decode_event=None):
+              coalesce=0.0, decode_event=None, on_idle=None):
+        self.on_idle = on_idle
         self.watch_calls.append({
             'coalesce': coalesce,
             'path': path, 'params': dict(params),
@@ -156,12 +158,14 @@ class FakeKube:
 class RecordingSink:
     def __init__(self):
         self.log = []
+        self.batches = []   # sizes of the event batches, in order
 
     def replace(self, states):
         self.log.append(('replace', list(states)))
 
-    def event(self, kind, state):
-        self.log.append((kind, state))
+    def events(self, batch):
+        self.batches.append(len(batch))
+        self.log.extend(batch)
 
     def fresh(self, fresh):
         self.log.append(('fresh', fresh))
@@ -698,3 +702,75 @@ def test_answers_without_any_news_for_the_idle_timeout_are_an_error():
     assert reflector.stats.silence_checks == 2
     assert reflector.stats.errors == 1
     assert sink.freshness[:2] == [True, False]
+
+
+# -- batches: the events read together reach the sink together ----------
+
+def watched(*items):
+    """A list and one watch of ``items`` (events, or callables run)."""
+    stop = RecordingStop()
+    kube = FakeKube(stop, lists=[[page(resource_version='10')]],
+                    watches=[list(items)])
+    return kube
+
+
+def idle(kube):
+    return lambda: kube.on_idle()
+
+
+def test_events_read_in_one_go_reach_the_sink_as_one_batch():
+    kube = watched()
+    kube.watches[0] = [('ADDED', obj('a', '11')), ('ADDED', obj('b', '12')),
+                       idle(kube), ('MODIFIED', obj('a', '13')), idle(kube),
+                       idle(kube)]
+
+    _reflector, sink = run(kube)
+
+    assert sink.batches == [2, 1]
+    assert [entry for entry in sink.log if entry[0] != 'fresh'] == [
+        ('replace', []), ('ADDED', 'a'), ('ADDED', 'b'), ('MODIFIED', 'a')]
+
+
+def test_without_a_read_interval_each_event_goes_alone():
+    kube = watched()
+    kube.watches[0] = [('ADDED', obj('a', '11')), ('ADDED', obj('b', '12')),
+                       ('ADDED', obj('c', '13'))]
+    settings = dataclasses.replace(WATCH, read_interval=0.0)
+
+    _reflector, sink = run(kube, settings=settings)
+
+    assert sink.batches == [1, 1, 1]
+
+
+def test_a_stream_that_never_pauses_is_handed_on_each_read_interval():
+    clock = ManualClock()
+    kube = watched()
+    kube.watches[0] = [('ADDED', obj('a', '11')),
+                       lambda: clock.advance(0.3), ('ADDED', obj('b', '12')),
+                       lambda: clock.advance(0.3), ('ADDED', obj('c', '13')),
+                       ('ADDED', obj('d', '14'))]
+
+    _reflector, sink = run(kube, clock=clock)
+
+    # c came 0.6 s after a, the first of the batch: a, b, c go at once.
+    assert sink.batches == [3, 1]
+
+
+def test_a_batch_is_never_larger_than_its_limit():
+    kube = watched()
+    kube.watches[0] = [('ADDED', obj('n%d' % index, str(11 + index)))
+                       for index in range(kube_reflector.MAX_BATCH + 3)]
+
+    _reflector, sink = run(kube)
+
+    assert sink.batches == [kube_reflector.MAX_BATCH, 3]
+
+
+def test_freshness_never_overtakes_the_events_before_it():
+    kube = watched()
+    kube.watches[0] = [('ADDED', obj('a', '11')),
+                       kube_client.ApiError('stream broke')]
+
+    _reflector, sink = run(kube)
+
+    assert sink.log.index(('ADDED', 'a')) < sink.log.index(('fresh', False))
