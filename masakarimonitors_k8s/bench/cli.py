@@ -22,7 +22,9 @@ configuration: 1,000 and 5,000 nodes, 300 s each, every option of both
 drivers and of the simulated Kubernetes at its default. ``--profile
 production`` runs upstream against ours in the production configuration
 of values/production-ha.yaml instead (Redfish power-off, Lease watch,
-leader election), with the dead host -> NORMAL latency broken down.
+leader election), with the dead host -> NORMAL latency broken down;
+``--production-nodes`` adds such runs after the default ones, into the
+same results (``tox -e bench-full``).
 """
 
 import argparse
@@ -41,6 +43,11 @@ from masakarimonitors_k8s.bench import scenario
 
 DISTRIBUTIONS = ('masakari-monitors-k8s', 'masakari-monitors', 'masakari',
                  'kubernetes', 'openstacksdk', 'eventlet')
+# Production runs added to default ones (--production-nodes): 13 failures
+# from 45 s on, after the monitor's start-up (lease silence is counted
+# anew at start, by design), each answered before the end.
+PRODUCTION_DURATION = 340.0
+PRODUCTION_FIRST_FAILURE_AT = 45.0
 
 
 def parse_args(argv):
@@ -68,6 +75,26 @@ def parse_args(argv):
                         help='also run ours (ours-production with '
                              '--profile production) with these [k8s] '
                              'options, in the same run (repeatable)')
+    parser.add_argument('--production-nodes', type=int, nargs='+',
+                        default=[], metavar='NODES',
+                        help='after the runs of --nodes, also run these '
+                             'sizes with the production profile, into the '
+                             'same results.json and chart')
+    parser.add_argument('--production-variant', action='append',
+                        default=[], metavar='KEY=VALUE[,KEY=VALUE]',
+                        help='with --production-nodes: also run '
+                             'ours-production with these [k8s] options '
+                             '(repeatable)')
+    parser.add_argument('--production-duration', type=float,
+                        default=PRODUCTION_DURATION,
+                        help='with --production-nodes: measured seconds '
+                             'per size')
+    parser.add_argument('--production-first-failure-at', type=float,
+                        default=PRODUCTION_FIRST_FAILURE_AT,
+                        help='with --production-nodes: seconds into the '
+                             'run of the first power-off (after the '
+                             'monitor\'s start-up, whose lease silence is '
+                             'counted anew by design)')
     parser.add_argument('--bmc-power-delay', type=float,
                         default=defaults.bmc_power_delay,
                         help='production: seconds the Redfish emulator '
@@ -98,16 +125,28 @@ def parse_args(argv):
     if len(args.duration) not in (1, len(args.nodes)):
         parser.error('give one --duration, or one per --nodes value')
     production = args.profile == 'production'
+    if production and args.production_nodes:
+        parser.error('--production-nodes adds production runs to default '
+                     'ones; with --profile production use --nodes')
+    if args.production_variant and not args.production_nodes:
+        parser.error('--production-variant needs --production-nodes')
+    args.drivers = _drivers(parser, '--ours-variant', args.ours_variant,
+                            production)
+    args.production_drivers = _drivers(
+        parser, '--production-variant', args.production_variant, True)
+    return args
+
+
+def _drivers(parser, option, variants, production):
     try:
-        args.drivers = (runner.PRODUCTION_DRIVERS if production
-                        else runner.DEFAULT_DRIVERS) + tuple(
+        return (runner.PRODUCTION_DRIVERS if production
+                else runner.DEFAULT_DRIVERS) + tuple(
             runner.DriverSpec.our_variant(
                 text, scenario.OURS_PRODUCTION if production
                 else scenario.OURS)
-            for text in args.ours_variant)
+            for text in variants)
     except ValueError as exc:
-        parser.error('--ours-variant: %s' % exc)
-    return args
+        parser.error('%s: %s' % (option, exc))
 
 
 def settings_for(args):
@@ -118,9 +157,23 @@ def settings_for(args):
         'failure_spacing', 'first_failure_at', 'taint_delay',
         'upstream_cycle_allowance', 'upstream_interval', 'profile',
         'bmc_power_delay')}
-    return [runner.RunSettings(nodes=nodes, duration=duration,
+    runs = [runner.RunSettings(nodes=nodes, duration=duration,
                                drivers=args.drivers, **shared)
             for nodes, duration in zip(args.nodes, durations)]
+    shared.update(profile='production',
+                  first_failure_at=args.production_first_failure_at)
+    runs.extend(runner.RunSettings(nodes=nodes,
+                                   duration=args.production_duration,
+                                   drivers=args.production_drivers,
+                                   **shared)
+                for nodes in args.production_nodes)
+    return runs
+
+
+def workdir_name(settings):
+    """n5000, or n5000-production for a production run."""
+    suffix = '-production' if settings.profile == 'production' else ''
+    return 'n%d%s' % (settings.nodes, suffix)
 
 
 def describe_machine():
@@ -274,9 +327,11 @@ def run(args):
                            '(fencing = taint), kubeconfig',
             scenario.OURS_PRODUCTION: _production_description(args),
         },
-        'profile': args.profile,
+        'profiles': sorted({settings.profile
+                            for settings in settings_for(args)}),
         'variants': {spec.name: _variant_description(spec)
-                     for spec in args.drivers if spec.options},
+                     for spec in args.drivers + args.production_drivers
+                     if spec.options},
         'machine': describe_machine(),
         'versions': versions(),
         'revision': source_revision(),
@@ -285,7 +340,7 @@ def run(args):
     for settings in settings_for(args):
         results['runs'].append(runner.SizeRun(
             settings, workdir=os.path.join(directory,
-                                           'n%d' % settings.nodes),
+                                           workdir_name(settings)),
             log=lambda line: print(line, flush=True)).run())
     results['machine']['loadavg_after'] = list(os.getloadavg())
     results['seconds'] = (datetime.datetime.now(datetime.timezone.utc)
