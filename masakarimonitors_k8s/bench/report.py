@@ -55,11 +55,16 @@ TARGETS = (
     Target('bytes_ratio', 1 / 4, 'bytes received <= 1/4 of upstream'),
     Target('ours_peak_rss_mib', 150.0, 'our peak RSS <= 150 MiB',
            nodes=15000),
-    Target('ours_p99_s', 1.0, 'our detection p99 <= 1 s after the signal'),
+    Target('ours_p99_s', 1.0,
+           'our taint -> STOPPED/NORMAL p99 <= 1 s'),
     Target('dead_to_normal_ratio', 1.0,
            "our dead host -> NORMAL p99 <= upstream's p50",
            profile=PRODUCTION),
 )
+
+
+EVIDENCE_LABEL = scenario.Expectation(scenario.SIGNAL_OUT_OF_SERVICE,
+                                      'STOPPED', 'NORMAL').label
 
 
 def run_profile(run):
@@ -97,10 +102,12 @@ def figures(run):
         'p50_ratio': _ratio(ours_latency['p50'], upstream_latency['p50']),
         'p99_ratio': _ratio(ours_latency['p99'], upstream_latency['p99']),
         'ours_peak_rss_mib': ours['peak_rss_mib'],
-        # In the production run ours answers the power-off itself (see the
-        # dead host -> NORMAL rows), not a signal of the cluster.
-        'ours_p99_s': ours_latency['p99']
-        if ours.get('kind') != scenario.OURS_PRODUCTION else None,
+        # The evidence that lets Masakari evacuate, answered at once. The
+        # first STOPPED (UNKNOWN) waits storm_settle_window on purpose: it
+        # is in the table, not in this target. In the production run ours
+        # writes the taint itself (see the dead host -> NORMAL rows).
+        'ours_p99_s': _get(ours, 'notifications', 'latency_s',
+                           EVIDENCE_LABEL, 'p99'),
         'dead_to_normal_ratio': _ratio(
             _get(ours, 'latency', 'p99'), _get(upstream, 'latency', 'p50')),
         # Dead host -> NORMAL accepted, from the power-off.
@@ -231,13 +238,14 @@ def _size_table(run):
         _fraction(values['p50_ratio']))
     row('detection p99 ms, all signals',
         each(lambda d: _number(_ms(d, 'p99'), digits=0)),
-        _fraction(values['p99_ratio']), verdict('ours_p99_s'))
+        _fraction(values['p99_ratio']))
     labels = sorted({label for driver in drivers
                      for label in driver['notifications']['latency_s']})
     for label in labels:
         row('  %s p50/p99' % label.replace('STOPPED', 'STOP').replace(
             'out-of-service taint', 'taint'),
-            each(lambda d: _p50_p99(d, label)))
+            each(lambda d: _p50_p99(d, label)), '',
+            verdict('ours_p99_s') if label == EVIDENCE_LABEL else '')
     _latency_rows(row, each, drivers, ratio=_fraction(
         values['dead_to_normal_ratio']), target=verdict(
         'dead_to_normal_ratio'))

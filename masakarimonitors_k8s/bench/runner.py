@@ -519,7 +519,9 @@ class SizeRun:
                                    signals=signals, answers=answers)
             drivers[name] = _driver_result(
                 item, exits[name], peaks[name], score, answers,
-                masakaris[name][0].notifications(), t0=t0, t_end=t_end)
+                masakaris[name][0].notifications(), t0=t0, t_end=t_end,
+                cycle_limit=(settings.upstream_interval
+                             + settings.upstream_cycle_allowance))
             drivers[name]['latency'], fencing = _latency(
                 item, failures, signals, answers, renewals,
                 fenced.get(name), t0=t0)
@@ -719,18 +721,30 @@ def _log_agreement(resets, fence_log):
 
 
 def _driver_result(item, exit_info, kernel_peak, score, answers, stored, *,
-                   t0, t_end):
+                   t0, t_end, cycle_limit=float('inf')):
+    """One driver's figures; ``cycle_limit``: upstream's longest cycle."""
     ready_wall, ready_index, ready_cpu = item.ready
     end_sample = max((sample for sample in item.samples
                       if sample.wall <= t_end),
                      key=lambda sample: sample.wall)
     lists = item.node_lists(until=t_end)
+    fell_behind = False
     if item.spec.kind == scenario.UPSTREAM and len(lists) >= 2:
         first, last = lists[0], lists[-1]
         start_wall, _record, start_cpu = item.requests[first]
         end_wall, _record, end_cpu = item.requests[last]
         window = item.requests[first + 1:last + 1]
         method = 'whole polling cycles: first to last full LIST'
+        if t_end - end_wall > cycle_limit:
+            # Its last cycle outlasted interval + allowance and had not
+            # ended: it fell behind, and was busy with that cycle until
+            # the end. Whole cycles would leave that work out.
+            fell_behind = True
+            end_wall, end_cpu = end_sample.wall, end_sample.cpu_seconds
+            window = item.requests[first + 1:]
+            method = ('from its first full LIST to the end of the run: '
+                      'its last cycle outlasted %.0f s and had not ended'
+                      % cycle_limit)
     else:
         start_wall, start_cpu = ready_wall, ready_cpu
         end_wall, end_cpu = end_sample.wall, end_sample.cpu_seconds
@@ -757,7 +771,7 @@ def _driver_result(item, exit_info, kernel_peak, score, answers, stored, *,
         },
         'window': {'method': method, 'seconds': seconds,
                    'start_s': start_wall - t0, 'end_s': end_wall - t0,
-                   'node_lists': len(lists)},
+                   'node_lists': len(lists), 'fell_behind': fell_behind},
         'cpu_seconds': end_cpu - start_cpu,
         'cpu_seconds_per_hour': (end_cpu - start_cpu) * per_hour,
         'bytes': window_bytes,

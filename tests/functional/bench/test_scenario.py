@@ -211,8 +211,10 @@ def _run(nodes, *, upstream, ours):
     def driver(cpu, size, rss, p99):
         return {'cpu_seconds_per_hour': cpu, 'bytes_per_hour': size,
                 'reads_per_hour': 60.0, 'peak_rss_mib': rss,
-                'notifications': {'latency_all_s': {'p50': p99 / 2,
-                                                    'p99': p99}}}
+                'notifications': {
+                    'latency_all_s': {'p50': p99 / 2, 'p99': p99},
+                    'latency_s': {report.EVIDENCE_LABEL: {'p50': p99 / 2,
+                                                          'p99': p99}}}}
     return {'nodes': nodes, 'drivers': {scenario.UPSTREAM: driver(*upstream),
                                         scenario.OURS: driver(*ours)}}
 

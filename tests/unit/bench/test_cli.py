@@ -40,8 +40,18 @@ def test_upstream_without_a_second_cycle_is_a_result_not_a_problem():
                   ours=driver(scenario.OURS, node_lists=1, accepted=26))
     assert cli.harness_failures(run) == []
     assert cli.slow_drivers(run) == [
-        '15000 nodes: upstream finished 1 full LIST(s) in the run: it fell '
-        'behind its own interval and reported 0 of 13 failures']
+        '15000 nodes: upstream finished 1 full LIST(s) in the run, the '
+        'last cycle unfinished: it fell behind its own interval and '
+        'reported 0 of 13 failures']
+
+
+def test_upstream_whose_last_cycle_outlasted_its_limit_fell_behind():
+    upstream = driver(scenario.UPSTREAM, node_lists=2, accepted=0)
+    upstream['window']['fell_behind'] = True
+    run = results(upstream=upstream,
+                  ours=driver(scenario.OURS, node_lists=1, accepted=26))
+    assert cli.harness_failures(run) == []
+    assert len(cli.slow_drivers(run)) == 1
 
 
 def test_a_silent_driver_that_kept_its_cycle_is_a_harness_problem():
@@ -110,6 +120,7 @@ def _judged(nodes, profile):
 def test_each_target_is_judged_on_its_own_size_and_profile():
     cpu, size, rss, p99, normal = (target.description
                                    for target in report.TARGETS)
+    assert p99 == 'our taint -> STOPPED/NORMAL p99 <= 1 s'
     assert _judged(5000, 'default') == {cpu, size, p99}
     assert _judged(15000, 'default') == {rss}
     assert _judged(5000, 'production') == {normal}
