@@ -419,7 +419,7 @@ class DecisionEngine:
             due.add(heapq.heappop(self._deadlines)[1])
         while (self._lease_checks
                and self._lease_checks[0][0] <= now.monotonic):
-            when, name = heapq.heappop(self._lease_checks)
+            _due, name = heapq.heappop(self._lease_checks)
             lease = self._leases.get(name)
             if (lease is not None and lease.observed_at is not None
                     and self._lease_check_due(lease) > now.monotonic):

@@ -314,6 +314,7 @@ def run(args):
     directory = os.path.join(args.output_dir,
                              started.strftime('%Y%m%dT%H%M%SZ'))
     os.makedirs(directory, exist_ok=True)
+    runs = settings_for(args)
     results = {
         'benchmark': 'masakari-monitors kubernetes driver (upstream) vs '
                      'masakari-monitors-k8s k8s driver (ours)',
@@ -332,8 +333,7 @@ def run(args):
                            '(fencing = taint), kubeconfig',
             scenario.OURS_PRODUCTION: _production_description(args),
         },
-        'profiles': sorted({settings.profile
-                            for settings in settings_for(args)}),
+        'profiles': sorted({settings.profile for settings in runs}),
         'variants': {spec.name: _variant_description(spec)
                      for spec in args.drivers + args.production_drivers
                      if spec.options},
@@ -342,7 +342,7 @@ def run(args):
         'revision': source_revision(),
         'runs': [],
     }
-    for settings in settings_for(args):
+    for settings in runs:
         results['runs'].append(runner.SizeRun(
             settings, workdir=os.path.join(directory,
                                            workdir_name(settings)),

@@ -412,8 +412,7 @@ def _production_panel(axis, run, colours):
         summary = run['drivers'][name].get('latency') or {}
         heights = [summary.get('p50') or 0, summary.get('p99') or 0]
         bars = axis.bar([index - 0.2, index + 0.2], heights, 0.4,
-                        color=colours[name], edgecolor='black',
-                        hatch=None)
+                        color=colours[name], edgecolor='black')
         bars[1].set_hatch('//')
         axis.bar_label(bars, fmt='%.1f', fontsize=7)
     axis.set_xticks(range(len(names)),
